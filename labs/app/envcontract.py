@@ -58,6 +58,12 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("LAB_MIDDLEWARE", Source.SETTING, "",
            help="comma-separated lesson-2 middlewares to switch on: "
                 "request_logging,access_hours,post_rate_limit,role_permission"),
+    EnvVar("LAB_ACCESS_HOURS", Source.SETTING, "18:00-21:00",
+           help="HH:MM-HH:MM window (server time zone) the access_hours middleware allows"),
+    EnvVar("LAB_POST_RATE_LIMIT", Source.SETTING, "5",
+           help="POST requests per minute per client IP the post_rate_limit middleware allows"),
+    EnvVar("APP_PUBLIC_URL", Source.SETTING, "",
+           help="base URL Chapa calls back (callback_url); empty: taken from the request"),
 )
 
 BY_NAME: dict[str, EnvVar] = {v.name: v for v in VARIABLES}
@@ -72,3 +78,6 @@ def value(name: str) -> str:
     if var.default is None:
         raise RuntimeError(f"environment variable {name} is required ({var.help or var.source})")
     return var.default
+
+# The Django project's Celery app (`celery -A <CELERY_APP> worker`).
+CELERY_APP = "config"

@@ -1,0 +1,51 @@
+"""Reads for conversations and messages."""
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from accounts.models import User
+
+from .models import Conversation, Message
+
+
+def conversation_list(*, user: User) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.filter(participants=user)
+        .annotate(message_count=Count("messages", distinct=True))
+        .prefetch_related(Prefetch("participants", queryset=User.objects.order_by("email")))
+        .order_by("-created_at")
+    )
+
+
+def is_participant(*, conversation: Conversation, user: User) -> bool:
+    return conversation.participants.filter(pk=user.pk).exists()
+
+
+def message_list(*, conversation: Conversation) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender")
+        .order_by("sent_at")
+    )
+
+
+def message_thread(*, message: Message) -> dict:
+    """A message and all replies below it, nested, from one query."""
+    rows = list(
+        Message.objects.filter(conversation_id=message.conversation_id)
+        .select_related("sender")
+        .order_by("sent_at")
+    )
+    children: dict = {}
+    for row in rows:
+        children.setdefault(row.parent_message_id, []).append(row)
+
+    def build(node: Message) -> dict:
+        return {
+            "message_id": str(node.message_id),
+            "sender": node.sender.email,
+            "body": node.body,
+            "sent_at": node.sent_at.isoformat(),
+            "replies": [build(child) for child in children.get(node.message_id, [])],
+        }
+
+    return build(message)

@@ -1,0 +1,124 @@
+"""Thin views: validate input, call a service or a selector, serialize the result."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from . import selectors, services
+from .filters import ConversationFilter, MessageFilter
+from .models import Conversation, Message
+from .permissions import IsParticipantOfConversation
+from .serializers import (
+    ConversationCreateSerializer,
+    ConversationSerializer,
+    MessageCreateSerializer,
+    MessageEditSerializer,
+    MessageSerializer,
+    UnreadMessageSerializer,
+)
+
+
+class MessagePagination(PageNumberPagination):
+    page_size = 20
+
+
+class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    serializer_class = ConversationSerializer
+    permission_classes = [IsParticipantOfConversation]
+    filterset_class = ConversationFilter
+    lookup_field = "conversation_id"
+
+    def get_queryset(self):
+        return selectors.conversation_list(user=self.request.user)
+
+    # Cached per user (the Authorization header is part of the cache key) for 60 s.
+    @method_decorator(cache_page(60))
+    @method_decorator(vary_on_headers("Authorization", "Cookie"))
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ConversationCreateSerializer, responses={201: ConversationSerializer})
+    def create(self, request):
+        serializer = ConversationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_create(
+            creator=request.user, participants=serializer.validated_data["participant_ids"])
+        conversation = selectors.conversation_list(user=request.user).get(pk=conversation.pk)
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Messages of one conversation: /api/conversations/{conversation_pk}/messages/."""
+
+    serializer_class = MessageSerializer
+    permission_classes = [IsParticipantOfConversation]
+    pagination_class = MessagePagination
+    filterset_class = MessageFilter
+    ordering_fields = ["sent_at"]
+    lookup_field = "message_id"
+
+    def get_conversation(self) -> Conversation:
+        if not hasattr(self, "_conversation"):
+            conversation = get_object_or_404(Conversation, pk=self.kwargs["conversation_pk"])
+            if not selectors.is_participant(conversation=conversation, user=self.request.user):
+                raise PermissionDenied(IsParticipantOfConversation.message)
+            self._conversation = conversation
+        return self._conversation
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Message.objects.none()
+        return selectors.message_list(conversation=self.get_conversation())
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    def create(self, request, conversation_pk=None):
+        conversation = self.get_conversation()
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        parent = None
+        if serializer.validated_data.get("parent_message"):
+            parent = get_object_or_404(Message, pk=serializer.validated_data["parent_message"],
+                                       conversation=conversation)
+        message = services.message_create(conversation=conversation, sender=request.user,
+                                          body=serializer.validated_data["body"],
+                                          parent_message=parent)
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MessageEditSerializer, responses=MessageSerializer)
+    def partial_update(self, request, conversation_pk=None, message_id=None):
+        message = self.get_object()
+        serializer = MessageEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_edit(message=message, editor=request.user,
+                                        body=serializer.validated_data["body"])
+        return Response(MessageSerializer(message).data)
+
+    @action(detail=True, methods=["get"])
+    def thread(self, request, conversation_pk=None, message_id=None):
+        return Response(selectors.message_thread(message=self.get_object()))
+
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request, conversation_pk=None):
+        count = services.messages_mark_read(conversation=self.get_conversation(),
+                                            reader=request.user)
+        return Response({"marked_read": count})
+
+
+class UnreadMessagesView(ListAPIView):
+    serializer_class = UnreadMessageSerializer
+    pagination_class = MessagePagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Message.objects.none()
+        return Message.unread.unread_for_user(self.request.user)

@@ -1,0 +1,203 @@
+"""Settings of the sample API.
+
+Every value that varies between environments comes from `envcontract.value(NAME)`: the same
+names the Pulumi program sets on the API and worker containers (see envcontract.py). Nothing
+here reads os.environ directly; a test checks that this module reads exactly the contracted
+variables.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from envcontract import value
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str) -> bool:
+    return value(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _csv(name: str) -> list[str]:
+    return [item.strip() for item in value(name).split(",") if item.strip()]
+
+
+SECRET_KEY = value("DJANGO_SECRET_KEY")
+DEBUG = _flag("DJANGO_DEBUG")
+ALLOWED_HOSTS = _csv("DJANGO_ALLOWED_HOSTS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "graphene_django",
+    "core",
+    "accounts",
+    "chats",
+    "listings",
+    "payments",
+    "crm",
+]
+
+# Lesson 2: each lab middleware is switched on by name in LAB_MIDDLEWARE.
+LAB_MIDDLEWARE_CLASSES = {
+    "request_logging": "core.middleware.RequestLoggingMiddleware",
+    "access_hours": "core.middleware.AccessHoursMiddleware",
+    "post_rate_limit": "core.middleware.PostRateLimitMiddleware",
+    "role_permission": "core.middleware.RolePermissionMiddleware",
+}
+LAB_MIDDLEWARE = _csv("LAB_MIDDLEWARE")
+_unknown = sorted(set(LAB_MIDDLEWARE) - set(LAB_MIDDLEWARE_CLASSES))
+if _unknown:
+    raise RuntimeError(
+        f"LAB_MIDDLEWARE: unknown {', '.join(_unknown)}; "
+        f"choose from {', '.join(LAB_MIDDLEWARE_CLASSES)}"
+    )
+
+MIDDLEWARE = [
+    "core.metrics.PrometheusMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The lab middlewares run after authentication so they can see request.user (they also
+    # resolve JWT bearer tokens themselves: DRF authenticates only inside the view).
+    *(LAB_MIDDLEWARE_CLASSES[name] for name in LAB_MIDDLEWARE_CLASSES if name in LAB_MIDDLEWARE),
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+LAB_ACCESS_HOURS = value("LAB_ACCESS_HOURS")
+LAB_POST_RATE_LIMIT = int(value("LAB_POST_RATE_LIMIT"))
+LAB_PROTECTED_PATH_PREFIXES = ("/admin/", "/api/admin/")
+LAB_PRIVILEGED_ROLES = ("admin", "moderator")
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": value("POSTGRES_HOST"),
+        "PORT": value("POSTGRES_PORT"),
+        "NAME": value("POSTGRES_DB"),
+        "USER": value("POSTGRES_USER"),
+        "PASSWORD": value("POSTGRES_PASSWORD"),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 5},
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "USER_ID_FIELD": "user_id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "prodev-labs sample API",
+    "DESCRIPTION": "Messaging, listings, bookings and Chapa payments for the backend program.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+GRAPHENE = {"SCHEMA": "crm.schema.schema"}
+
+# Celery: RabbitMQ broker; no result backend (tasks report through their side effects).
+CELERY_BROKER_URL = "amqp://{user}:{password}@{host}:{port}/{vhost}".format(
+    user=quote(value("RABBITMQ_USER"), safe=""),
+    password=quote(value("RABBITMQ_PASSWORD"), safe=""),
+    host=value("RABBITMQ_HOST"),
+    port=value("RABBITMQ_PORT"),
+    vhost=quote(value("RABBITMQ_VHOST"), safe=""),
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 1}
+CELERY_TIMEZONE = TIME_ZONE
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = value("EMAIL_HOST")
+EMAIL_PORT = int(value("EMAIL_PORT"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = value("DEFAULT_FROM_EMAIL")
+
+CHAPA_BASE_URL = value("CHAPA_BASE_URL").rstrip("/")
+CHAPA_SECRET_KEY = value("CHAPA_SECRET_KEY")
+CHAPA_WEBHOOK_SECRET = value("CHAPA_WEBHOOK_SECRET")
+CHAPA_TIMEOUT = 10
+APP_PUBLIC_URL = value("APP_PUBLIC_URL").rstrip("/")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "labs.requests": {"handlers": ["console"], "level": "INFO", "propagate": True},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

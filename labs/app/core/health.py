@@ -1,0 +1,34 @@
+"""Probes: /healthz says the process serves; /readyz that its database and broker answer."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from kombu import Connection
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _broker() -> str:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+def readyz(request):
+    checks = {}
+    for name, check in (("database", _database), ("broker", _broker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # any failure means not ready; say which
+            checks[name] = f"error: {type(exc).__name__}: {exc}"[:200]
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
+                        status=200 if ready else 503)

@@ -1,0 +1,146 @@
+"""GraphQL CRM at /graphql: a hello query, filtered lists and four mutations.
+
+Resolvers stay thin: reads go through django-filter FilterSets, writes through crm.services.
+"""
+
+import graphene
+from graphene_django import DjangoObjectType
+from graphene_django.filter import DjangoFilterConnectionField
+from graphql import GraphQLError
+
+from . import services
+from .filters import CustomerFilter, OrderFilter, ProductFilter
+from .models import Customer, Order, Product
+
+
+class CustomerType(DjangoObjectType):
+    class Meta:
+        model = Customer
+        fields = ("id", "name", "email", "phone", "created_at", "orders")
+        filterset_class = CustomerFilter
+        use_connection = True
+
+
+class ProductType(DjangoObjectType):
+    class Meta:
+        model = Product
+        fields = ("id", "name", "price", "stock")
+        filterset_class = ProductFilter
+        use_connection = True
+
+
+class OrderType(DjangoObjectType):
+    class Meta:
+        model = Order
+        fields = ("id", "customer", "products", "total_amount", "order_date")
+        filterset_class = OrderFilter
+        use_connection = True
+
+
+class Query(graphene.ObjectType):
+    hello = graphene.String(default_value="Hello, GraphQL!")
+    all_customers = DjangoFilterConnectionField(CustomerType, order_by=graphene.String())
+    all_products = DjangoFilterConnectionField(ProductType, order_by=graphene.String())
+    all_orders = DjangoFilterConnectionField(OrderType, order_by=graphene.String())
+
+    @staticmethod
+    def _ordered(queryset, order_by, allowed):
+        if order_by:
+            if order_by.lstrip("-") not in allowed:
+                raise GraphQLError(f"orderBy must be one of {', '.join(sorted(allowed))}")
+            queryset = queryset.order_by(order_by)
+        return queryset
+
+    def resolve_all_customers(self, info, order_by=None, **kwargs):
+        return Query._ordered(Customer.objects.all(), order_by, {"name", "email", "created_at"})
+
+    def resolve_all_products(self, info, order_by=None, **kwargs):
+        return Query._ordered(Product.objects.all(), order_by, {"name", "price", "stock"})
+
+    def resolve_all_orders(self, info, order_by=None, **kwargs):
+        return Query._ordered(
+            Order.objects.select_related("customer").prefetch_related("products"),
+            order_by, {"order_date", "total_amount"})
+
+
+class CustomerInput(graphene.InputObjectType):
+    name = graphene.String(required=True)
+    email = graphene.String(required=True)
+    phone = graphene.String()
+
+
+class ProductInput(graphene.InputObjectType):
+    name = graphene.String(required=True)
+    price = graphene.Decimal(required=True)
+    stock = graphene.Int(default_value=0)
+
+
+class OrderInput(graphene.InputObjectType):
+    customer_id = graphene.ID(required=True)
+    product_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
+    order_date = graphene.DateTime()
+
+
+class CreateCustomer(graphene.Mutation):
+    class Arguments:
+        input = CustomerInput(required=True)
+
+    customer = graphene.Field(CustomerType)
+    message = graphene.String()
+
+    def mutate(self, info, input):
+        try:
+            customer = services.customer_create(**input)
+        except services.CrmValidationError as exc:
+            raise GraphQLError(str(exc)) from exc
+        return CreateCustomer(customer=customer, message="Customer created successfully.")
+
+
+class BulkCreateCustomers(graphene.Mutation):
+    class Arguments:
+        input = graphene.List(graphene.NonNull(CustomerInput), required=True)
+
+    customers = graphene.List(CustomerType)
+    errors = graphene.List(graphene.String)
+
+    def mutate(self, info, input):
+        created, errors = services.customers_bulk_create(rows=[dict(row) for row in input])
+        return BulkCreateCustomers(customers=created, errors=errors)
+
+
+class CreateProduct(graphene.Mutation):
+    class Arguments:
+        input = ProductInput(required=True)
+
+    product = graphene.Field(ProductType)
+
+    def mutate(self, info, input):
+        try:
+            product = services.product_create(**input)
+        except services.CrmValidationError as exc:
+            raise GraphQLError(str(exc)) from exc
+        return CreateProduct(product=product)
+
+
+class CreateOrder(graphene.Mutation):
+    class Arguments:
+        input = OrderInput(required=True)
+
+    order = graphene.Field(OrderType)
+
+    def mutate(self, info, input):
+        try:
+            order = services.order_create(**input)
+        except services.CrmValidationError as exc:
+            raise GraphQLError(str(exc)) from exc
+        return CreateOrder(order=order)
+
+
+class Mutation(graphene.ObjectType):
+    create_customer = CreateCustomer.Field()
+    bulk_create_customers = BulkCreateCustomers.Field()
+    create_product = CreateProduct.Field()
+    create_order = CreateOrder.Field()
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

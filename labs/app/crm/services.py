@@ -1,0 +1,80 @@
+"""Writes for the CRM; each raises CrmValidationError with a message meant for the client."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Customer, Order, Product
+
+# +251911234567, 0911234567, 123-456-7890
+PHONE_PATTERN = re.compile(r"^(\+\d{7,15}|\d{10}|\d{3}-\d{3}-\d{4})$")
+
+
+class CrmValidationError(Exception):
+    pass
+
+
+def customer_create(*, name: str, email: str, phone: str | None = None) -> Customer:
+    name = (name or "").strip()
+    if not name:
+        raise CrmValidationError("Name is required.")
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise CrmValidationError(f"Invalid email: {email}") from exc
+    if phone and not PHONE_PATTERN.match(phone):
+        raise CrmValidationError(
+            f"Invalid phone {phone}: use +<digits>, 10 digits or 123-456-7890.")
+    if Customer.objects.filter(email__iexact=email).exists():
+        raise CrmValidationError("Email already exists.")
+    return Customer.objects.create(name=name, email=email, phone=phone or "")
+
+
+def customers_bulk_create(*, rows: list[dict]) -> tuple[list[Customer], list[str]]:
+    """Create every valid row; report the others. One bad row does not undo the rest."""
+    created: list[Customer] = []
+    errors: list[str] = []
+    for index, row in enumerate(rows):
+        try:
+            with transaction.atomic():
+                created.append(customer_create(**row))
+        except CrmValidationError as exc:
+            errors.append(f"Row {index + 1} ({row.get('email')}): {exc}")
+    return created, errors
+
+
+def product_create(*, name: str, price: Decimal, stock: int = 0) -> Product:
+    if not (name or "").strip():
+        raise CrmValidationError("Name is required.")
+    if price is None or price <= 0:
+        raise CrmValidationError("Price must be positive.")
+    if stock is None or stock < 0:
+        raise CrmValidationError("Stock cannot be negative.")
+    return Product.objects.create(name=name.strip(), price=price, stock=stock)
+
+
+@transaction.atomic
+def order_create(*, customer_id, product_ids: list, order_date: datetime | None = None) -> Order:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise CrmValidationError(f"Invalid customer ID: {customer_id}")
+    if not product_ids:
+        raise CrmValidationError("Select at least one product.")
+    products = list(Product.objects.filter(pk__in=product_ids))
+    found = {str(p.pk) for p in products}
+    missing = [str(pid) for pid in product_ids if str(pid) not in found]
+    if missing:
+        raise CrmValidationError(f"Invalid product ID(s): {', '.join(missing)}")
+    order = Order.objects.create(
+        customer=customer, order_date=order_date or timezone.now(),
+        total_amount=sum((p.price for p in products), Decimal("0")),
+    )
+    order.products.set(products)
+    return order

@@ -1,0 +1,75 @@
+"""Writes for listings, bookings and reviews."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+
+from .models import Booking, Listing, Review
+
+
+class BookingError(Exception):
+    """A booking request the rules refuse; the message is meant for the user."""
+
+
+def listing_create(*, host: User, title: str, location: str, price_per_night: Decimal,
+                   description: str = "") -> Listing:
+    return Listing.objects.create(host=host, title=title, location=location,
+                                  price_per_night=price_per_night, description=description)
+
+
+def listing_update(*, listing: Listing, **fields) -> Listing:
+    for name, value in fields.items():
+        setattr(listing, name, value)
+    listing.save()
+    return listing
+
+
+def booking_total_price(*, listing: Listing, start_date: date, end_date: date) -> Decimal:
+    return listing.price_per_night * (end_date - start_date).days
+
+
+def booking_create(*, listing: Listing, guest: User, start_date: date, end_date: date) -> Booking:
+    """Confirm a stay if the dates are free; queue the confirmation email once committed."""
+    from .tasks import send_booking_confirmation
+
+    if end_date <= start_date:
+        raise BookingError("end_date must be after start_date.")
+    if start_date < date.today():
+        raise BookingError("start_date is in the past.")
+    if listing.host_id == guest.pk:
+        raise BookingError("Hosts cannot book their own listing.")
+    try:
+        with transaction.atomic():
+            # Lock the listing row so two requests for it cannot both pass the check.
+            listing = Listing.objects.select_for_update().get(pk=listing.pk)
+            overlapping = Booking.objects.filter(
+                listing=listing, status=Booking.Status.CONFIRMED,
+                start_date__lt=end_date, end_date__gt=start_date,
+            ).exists()
+            if overlapping:
+                raise BookingError("These dates overlap a confirmed booking.")
+            booking = Booking.objects.create(
+                listing=listing, guest=guest, start_date=start_date, end_date=end_date,
+                total_price=booking_total_price(listing=listing, start_date=start_date,
+                                                end_date=end_date),
+                status=Booking.Status.CONFIRMED,
+            )
+            transaction.on_commit(lambda: send_booking_confirmation.delay(str(booking.pk)))
+    except IntegrityError as exc:  # the exclusion constraint, should the lock be bypassed
+        raise BookingError("These dates overlap a confirmed booking.") from exc
+    return booking
+
+
+def booking_cancel(*, booking: Booking) -> Booking:
+    booking.status = Booking.Status.CANCELED
+    booking.save(update_fields=["status"])
+    return booking
+
+
+def review_create(*, listing: Listing, author: User, rating: int, comment: str = "") -> Review:
+    if not 1 <= rating <= 5:
+        raise ValueError("rating must be between 1 and 5")
+    return Review.objects.create(listing=listing, author=author, rating=rating, comment=comment)

@@ -1,0 +1,107 @@
+"""The sample API, its migration Job, workers and beat; and the app's env contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from labs.app.envcontract import CELERY_APP, VARIABLES
+from tests.infra.conftest import containers, env_of, find, rendered
+
+APP_DIR = Path(__file__).resolve().parents[3] / "labs" / "app"
+
+
+def names_read_by_app() -> set[str]:
+    """Import the app's settings with `envcontract.value` traced: the names it really reads."""
+    probe = (
+        "import json, sys, envcontract\n"
+        "seen = set()\n"
+        "real = envcontract.value\n"
+        "def traced(name):\n"
+        "    seen.add(name)\n"
+        "    return real(name)\n"
+        "envcontract.value = traced\n"
+        "import config.settings\n"
+        "print(json.dumps(sorted(seen)))\n"
+    )
+    env = {**os.environ, "DJANGO_SECRET_KEY": "contract-test"}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=APP_DIR, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_env_contract_program_sets_exactly_what_the_app_reads() -> None:
+    contract = {v.name for v in VARIABLES}
+    assert names_read_by_app() == contract
+    objects = rendered(7)
+    for kind, name in [("Deployment", "api"), ("Deployment", "worker"), ("Deployment", "beat"),
+                       ("Job", None)]:
+        [container] = containers(find(objects, kind, name))
+        assert set(env_of(container)) == contract, f"{kind} {name}"
+
+
+def test_secret_env_points_at_existing_secret_keys() -> None:
+    objects = rendered(6)
+    secrets = {o["metadata"]["name"]: set(o["stringData"]) for o in objects
+               if o["kind"] == "Secret"}
+    [api] = containers(find(objects, "Deployment", "api"))
+    for env in env_of(api).values():
+        if "valueFrom" in env:
+            ref = env["valueFrom"]["secretKeyRef"]
+            assert ref["key"] in secrets[ref["name"]], env["name"]
+
+
+def test_api_service_targets_the_container_port_and_probes_health() -> None:
+    objects = rendered(4)
+    svc = find(objects, "Service", "api")["spec"]
+    assert svc["selector"] == {"app.kubernetes.io/name": "api"}
+    assert svc["ports"] == [{"name": "http", "port": 80, "targetPort": 8000}]
+    [api] = containers(find(objects, "Deployment", "api"))
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert env_of(api)["POSTGRES_HOST"]["value"] == "postgres"
+    assert env_of(api)["RABBITMQ_HOST"]["value"] == "rabbitmq"
+
+
+def test_migration_job_runs_migrate_with_the_same_image_and_is_named_per_image() -> None:
+    objects = rendered(4)
+    job = find(objects, "Job")
+    [migrate] = containers(job)
+    [api] = containers(find(objects, "Deployment", "api"))
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert migrate["image"] == api["image"]
+    other = find(rendered(4, imageApi="registry.local/api:2.0"), "Job")
+    assert other["metadata"]["name"] != job["metadata"]["name"]
+
+
+def test_ingress_host_is_learner_under_domain() -> None:
+    ingress = find(rendered(4, ingressDomain="class.example"), "Ingress", "api")
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == "abebe.class.example"
+    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "api",
+                                                              "port": {"number": 80}}
+
+
+def test_lesson_eight_autoscales_api_and_workers() -> None:
+    hpas = {o["metadata"]["name"]: o["spec"] for o in rendered(8)
+            if o["kind"] == "HorizontalPodAutoscaler"}
+    assert set(hpas) == {"api", "worker"}
+    assert hpas["api"]["minReplicas"] == 2 and hpas["api"]["maxReplicas"] == 8
+    assert not [o for o in rendered(4) if o["kind"] == "HorizontalPodAutoscaler"]
+
+
+def test_workers_run_celery_of_the_app_and_beat_only_where_scheduled() -> None:
+    [worker] = containers(find(rendered(4), "Deployment", "worker"))
+    assert worker["command"][:4] == ["celery", "-A", CELERY_APP, "worker"]
+    assert not [o for o in rendered(4) if o["metadata"]["name"] == "beat"]
+    [beat] = containers(find(rendered(7), "Deployment", "beat"))
+    assert beat["command"][3] == "beat"
+
+
+def test_lesson_two_switches_on_the_four_middlewares() -> None:
+    [api] = containers(find(rendered(2), "Deployment", "api"))
+    assert env_of(api)["LAB_MIDDLEWARE"]["value"] == \
+        "request_logging,access_hours,post_rate_limit,role_permission"
