@@ -14,7 +14,7 @@ from invoke import Collection, Exit, task
 from labs.catalog import CatalogError
 from labs.spec import SpecError
 
-LAB_ACTIONS = ("render", "list")
+LAB_ACTIONS = ("up", "down", "status", "reset", "kubeconfig", "list", "render")
 
 
 def _fail(exc: Exception) -> Exit:
@@ -29,18 +29,27 @@ def _fail(exc: Exception) -> Exit:
         "lesson": "lesson number 1-8 (`invoke lab list` shows them)",
         "learner": "learner name (DNS-1123); defaults to your login name, sanitised",
         "cohort": "cohort name; the namespace is <cohort>-<learner> (default: local)",
-        "out": "render: also write <namespace>.yaml into this directory",
+        "context": "kubeconfig context of any cluster; default: the local cluster, "
+                   "created when none runs (kind with Docker, else simulated)",
+        "out": "render: also write <namespace>.yaml here; kubeconfig: the file to write",
         "profile": "sizing profile instead of the lesson's (small, standard, large)",
         "ci_runner": "jenkins or github-actions (lesson 5)",
         "github_repo": "https://github.com/OWNER/REPO the CI runner builds",
+        "json": "status: print JSON for scripts and dashboards",
+        "expiry": "kubeconfig: token lifetime in hours (default 8)",
     },
 )
-def lab(c, action, lesson=None, learner=None, cohort=None, out=None, profile=None,
-        ci_runner=None, github_repo=None):
-    """One learner's lab environment.
+def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=None,
+        profile=None, ci_runner=None, github_repo=None, json=False, expiry=8):
+    """One learner's lab environment, e.g. `invoke lab up --lesson 4`.
 
-    render  print every Kubernetes object of the environment as YAML, without a cluster
-    list    show the lessons, what each deploys and what it asks of the cluster
+    up          provision or update your environment and print where everything is
+    status      readiness of each component (--json for scripts)
+    kubeconfig  write a kubeconfig scoped to your namespace (token expires, see --expiry)
+    reset       destroy and rebuild your environment from scratch
+    down        remove your environment
+    list        the lessons, what each deploys and what it asks of the cluster
+    render      print every Kubernetes object as YAML, without a cluster
     """
     from labs.commands import lab as cmd
 
@@ -55,7 +64,11 @@ def lab(c, action, lesson=None, learner=None, cohort=None, out=None, profile=Non
     try:
         spec = cmd.spec_from_flags(lesson, learner, cohort, profile=profile,
                                    ciRunner=ci_runner, githubRepo=github_repo)
-        sys.stdout.write(cmd.render_manifests(spec, Path(out) if out else None))
+        if action == "render":
+            sys.stdout.write(cmd.render_manifests(spec, Path(out) if out else None))
+            return
+        sys.exit(cmd.run_action(action, spec, context=context, as_json=json,
+                                out=Path(out) if out else None, expiry_hours=int(expiry)))
     except (SpecError, CatalogError) as exc:
         raise _fail(exc) from None
 
@@ -63,8 +76,120 @@ def lab(c, action, lesson=None, learner=None, cohort=None, out=None, profile=Non
 # --- cohort: a whole class ----------------------------------------------------------------
 
 # --- cluster: kind, or the simulated cluster ----------------------------------------------
+CLUSTER_DRIVERS = ("sim",)
+CLUSTER_HELP = {
+    "driver": "sim: real control plane on 127.0.0.1, kwok-simulated nodes (kind: later)",
+    "name": "cluster name; state under <user state dir>/prodev-labs/sim/<name> (default: sim)",
+    "nodes": "number of simulated nodes (default: 3)",
+    "node_cpu": "CPU capacity of each simulated node, e.g. 16 or 8000m (default: 16)",
+    "node_memory": "memory capacity of each simulated node, e.g. 64Gi (default: 64Gi)",
+}
+
+
+def _sim_cluster(driver, name, nodes=3, node_cpu="16", node_memory="64Gi"):
+    if driver not in CLUSTER_DRIVERS:
+        raise Exit(f"error: unknown cluster driver {driver!r}; available: "
+                   f"{', '.join(CLUSTER_DRIVERS)}", code=2)
+    from infra.cluster.sim import SimCluster
+
+    return SimCluster(name=name, nodes=int(nodes), node_cpu=str(node_cpu),
+                      node_memory=str(node_memory))
+
+
+@task(help=CLUSTER_HELP, auto_shortflags=False)
+def cluster_up(c, driver="sim", name="sim", nodes=3, node_cpu="16", node_memory="64Gi"):
+    """Start a local cluster and write its admin kubeconfig (builds the toolchain if needed).
+
+    With --driver sim: etcd, kube-apiserver, controller-manager and scheduler run for real on
+    127.0.0.1; kwok simulates the nodes, so containers are simulated (pods report Running, no
+    container runs). Running it again is a no-op that reports the cluster."""
+    from rich.console import Console
+
+    from infra.cluster.sim import SimClusterError
+
+    console = Console(stderr=True)
+    sim = _sim_cluster(driver, name, nodes, node_cpu, node_memory)
+    try:
+        with console.status("starting cluster") as spinner:
+            st = sim.up(progress=lambda m: (spinner.update(m), console.log(m)))
+    except SimClusterError as exc:
+        raise _fail(exc) from None
+    console.print(f"[bold green]cluster {st.name} up[/]: {st.nodes_ready}/{st.nodes_total} "
+                  f"nodes Ready, API {st.server}")
+    console.print(f"[yellow]{st.notice}[/]")
+    print(f"export KUBECONFIG={st.kubeconfig}")
+
+
+@task(help={"driver": CLUSTER_HELP["driver"], "name": CLUSTER_HELP["name"]},
+      auto_shortflags=False)
+def cluster_down(c, driver="sim", name="sim"):
+    """Stop every process the cluster started and delete its data and kubeconfig."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    _sim_cluster(driver, name).down(progress=console.log)
+    console.print(f"cluster {name} down")
+
+
+@task(help={"driver": CLUSTER_HELP["driver"], "name": CLUSTER_HELP["name"],
+            "json": "print the status as JSON"}, auto_shortflags=False)
+def cluster_status(c, driver="sim", name="sim", json=False):
+    """Show whether each cluster process runs, the API address, nodes Ready and the kubeconfig."""
+    import json as jsonlib
+
+    from rich.console import Console
+    from rich.table import Table
+
+    st = _sim_cluster(driver, name).status()
+    if json:
+        print(jsonlib.dumps(st.to_dict(), indent=2))
+        return
+    table = Table(title=f"cluster {st.name} ({driver}): {'running' if st.running else 'down'}")
+    for col in ("component", "pid", "running", "log"):
+        table.add_column(col)
+    for comp in st.components:
+        table.add_row(comp.name, str(comp.pid or "-"), "yes" if comp.running else "no", comp.log)
+    console = Console()
+    console.print(table)
+    console.print(f"API {st.server or '-'}; nodes Ready {st.nodes_ready}/{st.nodes_total}; "
+                  f"kubeconfig {st.kubeconfig}")
+    console.print(f"[yellow]{st.notice}[/]")
+    if not st.running:
+        raise Exit(code=1)
+
+
 
 # --- toolchain: pulumi, provider and control-plane binaries built offline ------------------
+@task(help={"status": "only show which toolchain entries are built; build nothing"})
+def toolchain(c, status=False):
+    """Build pulumi, the provider and the control plane offline (from the Go module proxy).
+
+    Builds into the user cache once per pinned version; already-built entries are skipped:
+    pulumi, its Python language host, the Kubernetes provider (installed into the cache's
+    PULUMI_HOME), etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok.
+    A cold build takes tens of minutes on 2 cores."""
+    from rich.console import Console
+
+    from infra.cluster import toolchain as tc
+
+    console = Console(stderr=True)
+    if status:
+        for key, built in tc.status().items():
+            console.print(f"{key:45} {'[green]built[/]' if built else '[red]missing[/]'}")
+        return
+    try:
+        with console.status("building toolchain") as spinner:
+            t = tc.ensure_toolchain(progress=lambda m: (spinner.update(m), console.log(m)))
+    except tc.ToolchainError as exc:
+        raise _fail(exc) from None
+    console.print(f"[bold green]toolchain ready[/] in {tc.toolchain_dir()}")
+    console.print(f"pulumi {t.versions.pulumi}, kubernetes provider {t.versions.pulumi_kubernetes},"
+                  f" kubernetes {t.versions.kubernetes}, etcd {t.versions.etcd}, "
+                  f"kwok {t.versions.kwok}")
+    print(f"export PATH={t.pulumi_bin_dir}:{':'.join(map(str, t.extra_path))}:$PATH "
+          f"PULUMI_HOME={t.pulumi_home}")
+
+
 
 # --- test and bench -----------------------------------------------------------------------
 @task(help={"fast": "only the unit tier (no servers, no toolchain)"})
@@ -79,8 +204,14 @@ def test(c, fast=False):
     c.run("python -m pytest tests")
     if Path("labs/app/pytest.ini").exists():
         with c.cd("labs/app"):
-            c.run("python -m pytest")
+            c.run(".venv/bin/python -m pytest")
 
 ns = Collection()
 ns.add_task(lab)
 ns.add_task(test)
+ns.add_task(toolchain)
+cluster = Collection("cluster")
+cluster.add_task(cluster_up, name="up")
+cluster.add_task(cluster_down, name="down")
+cluster.add_task(cluster_status, name="status")
+ns.add_collection(cluster)

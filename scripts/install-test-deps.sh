@@ -21,6 +21,22 @@ if ((${#need_apt[@]})); then
   done
 fi
 
-if [ -f labs/app/requirements-dev.txt ]; then
-  python -m pip install -q -r labs/app/requirements-dev.txt
+# The sample app runs Django 6, which needs Python >= 3.12: it gets a virtualenv of its own
+# (labs/app/.venv), as it has an image of its own.
+if [ ! -x labs/app/.venv/bin/python ]; then
+  app_python=""
+  for candidate in python3.13 python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python \
+                   "$HOME"/.pyenv/versions/3.12*/bin/python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      app_python=$(command -v "$candidate"); break
+    fi
+  done
+  if [ -z "$app_python" ]; then
+    echo "the sample app needs Python >= 3.12 (apt-get install python3.12, or pyenv)" >&2
+    exit 1
+  fi
+  "$app_python" -m venv labs/app/.venv
 fi
+labs/app/.venv/bin/python -m pip install -q --upgrade pip
+labs/app/.venv/bin/python -m pip install -q -r labs/app/requirements-dev.txt

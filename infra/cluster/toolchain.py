@@ -87,7 +87,7 @@ KUBE_COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler"
 
 KWOK_STAGES = (
     "node/fast/node-initialize.yaml",
-    "node/heartbeat/node-heartbeat.yaml",
+    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
     "pod/fast/pod-ready.yaml",
     "pod/fast/pod-complete.yaml",
     "pod/fast/pod-delete.yaml",
@@ -162,7 +162,7 @@ def recipes(v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
             packages=((kwok_pkg, "kwok"),),
             ldflags=(f"-X sigs.k8s.io/kwok/pkg/consts.Version={v.kwok}",),
             # kwok does nothing without Stage objects; these are upstream's "fast" node/pod
-            # stages plus the node heartbeat (what kwokctl configures by default).
+            # stages plus the lease-based node heartbeat (kwokctl's default set).
             assets=tuple(
                 Asset("sigs.k8s.io/kwok", f"v{v.kwok}", f"kustomize/stage/{src}",
                       f"bin/stages/{src.rsplit('/', 1)[1]}")

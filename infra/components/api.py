@@ -100,7 +100,12 @@ class SampleApi(pulumi.ComponentResource):
             if spec.ingress_class:
                 body["ingress_class_name"] = spec.ingress_class
             self.ingress = k8s.networking.v1.Ingress(
-                f"{name}-ingress", metadata=metadata(spec, "api", "api"), spec=body,
+                f"{name}-ingress",
+                # Not every controller publishes a load-balancer status; waiting for one
+                # would hang `lab up`. `lab status` reports the route instead.
+                metadata={**metadata(spec, "api", "api"),
+                          "annotations": {"pulumi.com/skipAwait": "true"}},
+                spec=body,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]))
 
         self.url = pulumi.Output.from_input(

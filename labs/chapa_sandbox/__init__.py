@@ -12,6 +12,6 @@ or in-process:
         sandbox.url  # http://127.0.0.1:<port>
 """
 
-from .server import ChapaSandbox, TEST_KEY_PATTERN, generate_test_key, sign
+from .server import TEST_KEY_PATTERN, ChapaSandbox, generate_test_key, sign
 
 __all__ = ["ChapaSandbox", "TEST_KEY_PATTERN", "generate_test_key", "sign"]

@@ -35,7 +35,6 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = ConversationSerializer
     permission_classes = [IsParticipantOfConversation]
     filterset_class = ConversationFilter
-    lookup_field = "conversation_id"
 
     def get_queryset(self):
         return selectors.conversation_list(user=self.request.user)

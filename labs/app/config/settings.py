@@ -179,10 +179,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 1}
 CELERY_TIMEZONE = TIME_ZONE
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = value("EMAIL_HOST")
-EMAIL_PORT = int(value("EMAIL_PORT"))
-EMAIL_TIMEOUT = 10
+# Django 6.1 configures outgoing mail through MAILERS (the EMAIL_* settings are deprecated).
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": value("EMAIL_HOST"), "port": int(value("EMAIL_PORT")),
+                    "timeout": 10},
+    },
+}
 DEFAULT_FROM_EMAIL = value("DEFAULT_FROM_EMAIL")
 
 CHAPA_BASE_URL = value("CHAPA_BASE_URL").rstrip("/")

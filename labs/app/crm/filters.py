@@ -17,6 +17,8 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = ["name", "email", "created_at_gte", "created_at_lte", "phone_pattern"]
 
+    order_by = django_filters.OrderingFilter(fields=("name", "email", "created_at"))
+
 
 class ProductFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
@@ -29,6 +31,8 @@ class ProductFilter(django_filters.FilterSet):
     class Meta:
         model = Product
         fields = ["name", "price_gte", "price_lte", "stock_gte", "stock_lte", "low_stock"]
+
+    order_by = django_filters.OrderingFilter(fields=("name", "price", "stock"))
 
     def filter_low_stock(self, queryset, name, value):
         low = Q(stock__lt=LOW_STOCK_BELOW)
@@ -49,3 +53,5 @@ class OrderFilter(django_filters.FilterSet):
         model = Order
         fields = ["total_amount_gte", "total_amount_lte", "order_date_gte", "order_date_lte",
                   "customer_name", "product_name"]
+
+    order_by = django_filters.OrderingFilter(fields=("order_date", "total_amount"))

@@ -16,7 +16,7 @@ from .models import Customer, Order, Product
 class CustomerType(DjangoObjectType):
     class Meta:
         model = Customer
-        fields = ("id", "name", "email", "phone", "created_at", "orders")
+        fields = ("id", "name", "email", "phone", "created_at")
         filterset_class = CustomerFilter
         use_connection = True
 
@@ -32,35 +32,25 @@ class ProductType(DjangoObjectType):
 class OrderType(DjangoObjectType):
     class Meta:
         model = Order
-        fields = ("id", "customer", "products", "total_amount", "order_date")
+        fields = ("id", "customer", "total_amount", "order_date")
         filterset_class = OrderFilter
         use_connection = True
+
+    products = graphene.List(graphene.NonNull(ProductType), required=True)
+
+    def resolve_products(self, info):
+        return self.products.all()
 
 
 class Query(graphene.ObjectType):
     hello = graphene.String(default_value="Hello, GraphQL!")
-    all_customers = DjangoFilterConnectionField(CustomerType, order_by=graphene.String())
-    all_products = DjangoFilterConnectionField(ProductType, order_by=graphene.String())
-    all_orders = DjangoFilterConnectionField(OrderType, order_by=graphene.String())
+    # Arguments come from the FilterSets, e.g. allProducts(lowStock: true, orderBy: "-price").
+    all_customers = DjangoFilterConnectionField(CustomerType)
+    all_products = DjangoFilterConnectionField(ProductType)
+    all_orders = DjangoFilterConnectionField(OrderType)
 
-    @staticmethod
-    def _ordered(queryset, order_by, allowed):
-        if order_by:
-            if order_by.lstrip("-") not in allowed:
-                raise GraphQLError(f"orderBy must be one of {', '.join(sorted(allowed))}")
-            queryset = queryset.order_by(order_by)
-        return queryset
-
-    def resolve_all_customers(self, info, order_by=None, **kwargs):
-        return Query._ordered(Customer.objects.all(), order_by, {"name", "email", "created_at"})
-
-    def resolve_all_products(self, info, order_by=None, **kwargs):
-        return Query._ordered(Product.objects.all(), order_by, {"name", "price", "stock"})
-
-    def resolve_all_orders(self, info, order_by=None, **kwargs):
-        return Query._ordered(
-            Order.objects.select_related("customer").prefetch_related("products"),
-            order_by, {"order_date", "total_amount"})
+    def resolve_all_orders(self, info, **kwargs):
+        return Order.objects.select_related("customer").prefetch_related("products")
 
 
 class CustomerInput(graphene.InputObjectType):

@@ -69,7 +69,16 @@ def booking_cancel(*, booking: Booking) -> Booking:
     return booking
 
 
+class ReviewError(Exception):
+    pass
+
+
 def review_create(*, listing: Listing, author: User, rating: int, comment: str = "") -> Review:
     if not 1 <= rating <= 5:
-        raise ValueError("rating must be between 1 and 5")
-    return Review.objects.create(listing=listing, author=author, rating=rating, comment=comment)
+        raise ReviewError("Rating must be between 1 and 5.")
+    try:
+        with transaction.atomic():
+            return Review.objects.create(listing=listing, author=author, rating=rating,
+                                         comment=comment)
+    except IntegrityError as exc:
+        raise ReviewError("You have already reviewed this listing.") from exc

@@ -1,6 +1,5 @@
 """Thin views over listings.services and listings.selectors."""
 
-from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -51,8 +50,8 @@ class ListingViewSet(viewsets.ModelViewSet):
         try:
             review = services.review_create(listing=listing, author=request.user,
                                             **serializer.validated_data)
-        except IntegrityError as exc:
-            raise ValidationError("You have already reviewed this listing.") from exc
+        except services.ReviewError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 

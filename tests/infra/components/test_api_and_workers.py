@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from labs.app.envcontract import CELERY_APP, VARIABLES
@@ -28,7 +27,9 @@ def names_read_by_app() -> set[str]:
         "print(json.dumps(sorted(seen)))\n"
     )
     env = {**os.environ, "DJANGO_SECRET_KEY": "contract-test"}
-    out = subprocess.run([sys.executable, "-c", probe], cwd=APP_DIR, env=env, check=True,
+    python = APP_DIR / ".venv" / "bin" / "python"  # made by scripts/install-test-deps.sh
+    assert python.exists(), "run scripts/install-test-deps.sh: the app has its own venv"
+    out = subprocess.run([str(python), "-c", probe], cwd=APP_DIR, env=env, check=True,
                          capture_output=True, text=True).stdout
     return set(json.loads(out.splitlines()[-1]))
 

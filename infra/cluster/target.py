@@ -1,0 +1,60 @@
+"""Which cluster a command works on, and why: --context, a running local cluster, or a new one.
+
+With no --context, the embedded default is used: the simulated cluster when it is already up,
+else kind where a Docker engine answers and kind is installed, else a new simulated cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.automation import ClusterTarget
+
+DEFAULT_SIM = "prodev-labs"
+
+
+@dataclass(frozen=True)
+class Choice:
+    target: ClusterTarget
+    reason: str
+
+
+def user_kubeconfig() -> Path:
+    first = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    return Path(first) if first else Path.home() / ".kube" / "config"
+
+
+def docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False)
+    return probe.returncode == 0
+
+
+def choose(context: str | None, *, start: bool = True) -> Choice:
+    """The target for this command; starts the embedded default cluster when `start`."""
+    if context:
+        return Choice(ClusterTarget(user_kubeconfig(), context, "external"),
+                      f"context {context} of {user_kubeconfig()} (--context)")
+    from infra.cluster.sim import SimCluster
+
+    sim = SimCluster(DEFAULT_SIM)
+    if sim.status().running:
+        return Choice(ClusterTarget(sim.kubeconfig_path, None, "sim"),
+                      "the simulated cluster is running (containers are simulated)")
+    if docker_answers() and shutil.which("kind"):
+        from infra.cluster import kind
+
+        if start:
+            kind.up(kind.DEFAULT_NAME)
+        return Choice(ClusterTarget(kind.kubeconfig_path(kind.DEFAULT_NAME), None, "kind"),
+                      "Docker answers and kind is installed: the local kind cluster")
+    if start:
+        sim.up()
+    return Choice(ClusterTarget(sim.kubeconfig_path, None, "sim"),
+                  "no --context, no Docker engine: a simulated cluster on 127.0.0.1 "
+                  "(real API server, simulated containers)")
