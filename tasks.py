@@ -192,19 +192,22 @@ def toolchain(c, status=False):
 
 
 # --- test and bench -----------------------------------------------------------------------
-@task(help={"fast": "only the unit tier (no servers, no toolchain)"})
-def test(c, fast=False):
-    """Run every test tier: unit, service (real Postgres, RabbitMQ, SMTP) and e2e (real Pulumi
-    engine against a real API server). Installs what the tiers need first, so this one
-    command passes on a fresh clone."""
+@task(help={"fast": "only the unit tier (no servers, no toolchain)",
+            "e2e": "also the e2e tier: real Pulumi engine and API server (builds the "
+                   "offline toolchain first; slow on a cold cache)"})
+def test(c, fast=False, e2e=False):
+    """Run the test tiers: unit, and service (the sample app against real Postgres, RabbitMQ
+    and SMTP). Installs what the tiers need first, so this one command passes on a fresh
+    clone. The e2e tier joins the default run once the offline toolchain build is proven in
+    CI (see docs/architecture.md)."""
     if fast:
         c.run("python -m pytest -m \"not service and not e2e\" tests")
         return
     c.run("bash scripts/install-test-deps.sh")
-    c.run("python -m pytest tests")
-    if Path("labs/app/pytest.ini").exists():
-        with c.cd("labs/app"):
-            c.run(".venv/bin/python -m pytest")
+    c.run("python -m pytest tests" if e2e else "python -m pytest -m \"not e2e\" tests")
+    with c.cd("labs/app"):
+        c.run(".venv/bin/python -m pytest")
+
 
 ns = Collection()
 ns.add_task(lab)
