@@ -192,7 +192,7 @@ class RabbitMQ(_Server):
         self.base = Path(tempfile.mkdtemp(prefix="throwaway-rabbitmq-"))
         (self.base / "enabled_plugins").write_text("[].\n")
         (self.base / "rabbitmq.conf").write_text(
-            "loopback_users.guest = true\nlisteners.tcp.default = %d\n" % self.port)
+            f"loopback_users.guest = true\nlisteners.tcp.default = {self.port}\n")
         (self.base / "rabbitmq-env.conf").write_text("")
         log = self.base / "server.log"
         with open(log, "wb") as out:
@@ -256,9 +256,10 @@ def main(argv: list[str]) -> int:
             if kind not in SERVERS:
                 print(f"unknown server {kind}; choose from {', '.join(SERVERS)}", file=sys.stderr)
                 return 2
-            proc = subprocess.Popen([sys.executable, __file__, "_daemon", kind, str(state)],
-                                    start_new_session=True, stdout=subprocess.DEVNULL,
-                                    stderr=open(state / f"{kind}.err", "wb"))
+            with open(state / f"{kind}.err", "wb") as err:
+                proc = subprocess.Popen([sys.executable, __file__, "_daemon", kind, str(state)],
+                                        start_new_session=True, stdout=subprocess.DEVNULL,
+                                        stderr=err)
             pids[kind] = proc.pid
         (state / "pids.json").write_text(json.dumps(pids))
         for kind in argv[1:]:

@@ -37,6 +37,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = ConversationFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Conversation.objects.none()
         return selectors.conversation_list(user=self.request.user)
 
     # Cached per user (the Authorization header is part of the cache key) for 60 s.

@@ -1,4 +1,6 @@
 from django.db.models import Count
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +21,7 @@ class AdminStatsView(APIView):
 
     permission_classes = [IsAdminOrModerator]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         roles = dict(User.objects.values_list("role").annotate(n=Count("pk")).order_by())
         return Response({

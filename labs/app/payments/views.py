@@ -37,6 +37,8 @@ class PaymentListView(generics.ListAPIView):
     serializer_class = PaymentSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Payment.objects.none()
         return Payment.objects.filter(booking__guest=self.request.user).order_by("-created_at")
 
 

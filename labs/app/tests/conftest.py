@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, timedelta
@@ -107,7 +109,8 @@ def celery_worker(django_db_setup, django_db_blocker, broker, smtp_server):
         "EMAIL_PORT": str(smtp_server.port),
         "PYTHONPATH": str(APP_DIR),
     }
-    log_path = APP_DIR / ".celery-worker-test.log"
+    log_dir = Path(tempfile.mkdtemp(prefix="celery-worker-"))
+    log_path = log_dir / "worker.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
@@ -131,7 +134,7 @@ def celery_worker(django_db_setup, django_db_blocker, broker, smtp_server):
         proc.kill()
         proc.wait()
     log.close()
-    log_path.unlink(missing_ok=True)
+    shutil.rmtree(log_dir, ignore_errors=True)
 
 
 # --- isolation -------------------------------------------------------------------------------
