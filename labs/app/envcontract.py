@@ -79,5 +79,6 @@ def value(name: str) -> str:
         raise RuntimeError(f"environment variable {name} is required ({var.help or var.source})")
     return var.default
 
+
 # The Django project's Celery app (`celery -A <CELERY_APP> worker`).
 CELERY_APP = "config"
