@@ -296,14 +296,18 @@ class SimCluster:
         self.toolchain = tc
         say(SIMULATED_NOTICE)
         state = self._read_state()
-        if state and self._all_alive(state) and self._ready(state):
-            say(f"sim cluster {self.name!r} already running at {self.server}")
-        else:
-            if state:
-                self._stop(state, say)  # partial or stale: restart everything, keep data
-            state = self._start(tc, state, say, timeout)
-        deadline = time.monotonic() + timeout
-        self._bootstrap(say, deadline)
+        try:
+            if state and self._all_alive(state) and self._ready(state):
+                say(f"sim cluster {self.name!r} already running at {self.server}")
+            else:
+                if state:
+                    self._stop(state, say)  # partial or stale: restart everything, keep data
+                state = self._start(tc, state, say, timeout)
+            self._bootstrap(say, time.monotonic() + timeout)
+        except BaseException:
+            # leave nothing running; keep the state dir so its logs can be read
+            self._stop(self._read_state(), say)
+            raise
         st = self.status()
         say(f"sim cluster {self.name!r} ready: {st.nodes_ready}/{st.nodes_total} nodes, "
             f"kubeconfig {self.kubeconfig_path}")
@@ -530,10 +534,9 @@ class SimCluster:
 
         say("starting kwok (simulated kubelets)")
         kwok_cfg = sd / "kwok.yaml"
-        docs = [{"apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
-                 "options": {"enableCNI": False}}]
-        stages = "\n---\n".join(p.read_text() for p in sorted(tc.kwok_stages_dir.glob("*.yaml")))
-        kwok_cfg.write_text(yaml.safe_dump_all(docs) + "---\n" + stages)
+        # only Stage objects: a KwokConfiguration document here would replace kwok's defaults
+        kwok_cfg.write_text("\n---\n".join(
+            p.read_text() for p in sorted(tc.kwok_stages_dir.glob("*.yaml"))))
         self._spawn("kwok", [
             str(tc.kwok),
             f"--kubeconfig={sd / 'kwok.kubeconfig'}",
@@ -665,9 +668,7 @@ class SimCluster:
                 },
             },
             "spec": spec,
-            "status": {"allocatable": resources, "capacity": resources,
-                       "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
-                                    "kubeletVersion": "fake", "kubeProxyVersion": "fake"}},
+            "status": {"allocatable": resources, "capacity": resources},  # kwok fills the rest
         }
 
 

@@ -244,10 +244,19 @@ class Toolchain:
     def pulumi(self) -> Path:
         return self.pulumi_bin_dir / "pulumi"
 
-    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
-        """``base`` (default: os.environ) with PATH, PULUMI_HOME and the no-network switches."""
+    def env(self, base: Mapping[str, str] | None = None,
+            python: str | None = sys.executable) -> dict[str, str]:
+        """``base`` (default: os.environ) with PATH, PULUMI_HOME and the no-network switches.
+
+        ``python`` (default: this interpreter, which has the pulumi SDK) is the interpreter the
+        language host runs programs with: PULUMI_PYTHON_CMD (unless ``base`` sets it) and its
+        directory on PATH after the toolchain's. ``None`` leaves that to the environment.
+        """
         out = dict(os.environ if base is None else base)
         dirs = [str(self.pulumi_bin_dir), *(str(p) for p in self.extra_path)]
+        if python:
+            dirs.append(str(Path(python).parent))
+            out.setdefault("PULUMI_PYTHON_CMD", python)
         rest = [p for p in out.get("PATH", os.defpath).split(os.pathsep) if p and p not in dirs]
         out["PATH"] = os.pathsep.join(dirs + rest)
         out["PULUMI_HOME"] = str(self.pulumi_home)
@@ -331,7 +340,7 @@ def go_binary() -> str:
 def _go_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("CGO_ENABLED", "0")
-    env["GOFLAGS"] = "-mod=mod"
+    env["GOFLAGS"] = "-mod=mod -buildvcs=false"
     env.setdefault("GOTOOLCHAIN", "auto")
     return env
 
@@ -528,8 +537,20 @@ def ensure_toolchain(progress: Progress | None = None, *, versions: Versions = V
             build_go(b, root, progress)
         binary = build_kubernetes_provider(versions, root, progress)
         tc = toolchain(versions, root)
+        _link_language_host(tc)
         install_provider_plugin(tc, binary, progress)
     return tc
+
+
+def _link_language_host(tc: Toolchain) -> None:
+    """Symlink the language host and its exec script beside the pulumi binary: the CLI takes
+    language plugins from its own directory first (found only on PATH, it warns on every run)."""
+    for src_dir in tc.extra_path:
+        for name in ("pulumi-language-python", "pulumi-language-python-exec"):
+            src, link = src_dir / name, tc.pulumi_bin_dir / name
+            if src.is_file() and not (link.is_symlink() and link.resolve() == src.resolve()):
+                link.unlink(missing_ok=True)
+                link.symlink_to(src)
 
 
 def status(versions: Versions = VERSIONS, root: Path | None = None) -> dict[str, bool]:

@@ -120,3 +120,48 @@ def test_up_is_idempotent_and_down_leaves_no_process(toolchain, tmp_path):
     assert not any(_alive(pid) for pid in pids.values())
     assert not cluster.state_dir.exists()
     assert not cluster.status().running
+
+
+PROGRAM = """\
+import pulumi
+import pulumi_kubernetes as k8s
+
+ns = pulumi.Config().require("namespace")
+cm = k8s.core.v1.ConfigMap("smoke", metadata={"name": "smoke", "namespace": ns},
+                           data={"greeting": "hello"})
+pulumi.export("uid", cm.metadata.uid)
+"""
+
+
+def test_pulumi_engine_and_provider_drive_the_cluster(toolchain, sim_cluster, namespace,
+                                                      tmp_path):
+    """The built CLI, Python language host and kubernetes provider, fully offline."""
+    import subprocess
+
+    prog = tmp_path / "prog"
+    prog.mkdir()
+    (prog / "Pulumi.yaml").write_text("name: smoke\nruntime: python\n")
+    (prog / "__main__.py").write_text(PROGRAM)
+    (tmp_path / "state").mkdir()
+    env = toolchain.env()
+    env.update(KUBECONFIG=str(sim_cluster.kubeconfig_path),
+               PULUMI_BACKEND_URL=f"file://{tmp_path / 'state'}",
+               PULUMI_CONFIG_PASSPHRASE="e2e")
+
+    def pulumi(*args: str) -> str:
+        proc = subprocess.run([str(toolchain.pulumi), *args, "--non-interactive"], cwd=prog,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"pulumi {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+        return proc.stdout + proc.stderr
+
+    pulumi("stack", "init", "dev")
+    pulumi("config", "set", "namespace", namespace)
+    out = pulumi("up", "--yes", "--skip-preview")
+    assert "warning" not in out.lower(), out
+    cm = sim_cluster.core_api().read_namespaced_config_map("smoke", namespace)
+    assert cm.data == {"greeting": "hello"}
+    pulumi("preview", "--expect-no-changes")
+    pulumi("destroy", "--yes", "--skip-preview")
+    with pytest.raises(ApiException) as err:
+        sim_cluster.core_api().read_namespaced_config_map("smoke", namespace)
+    assert err.value.status == 404

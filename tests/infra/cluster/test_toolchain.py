@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
@@ -119,6 +120,8 @@ def test_env_runs_pulumi_offline(tmp_path):
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
     assert env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] == "true"
     assert env["HOME"] == "/home/x"
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+    assert str(Path(sys.executable).parent) in path
     again = t.env(env)
     assert again["PATH"] == env["PATH"], "env() must not stack PATH entries"
 
