@@ -74,6 +74,49 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
 
 
 # --- cohort: a whole class ----------------------------------------------------------------
+COHORT_ACTIONS = ("up", "down", "status", "plan")
+
+
+@task(
+    positional=["action"],
+    help={
+        "action": f"one of: {', '.join(COHORT_ACTIONS)}",
+        "roster": "the class list: YAML or CSV (see examples/cohort.yaml)",
+        "lesson": "lesson number, overriding the roster's",
+        "parallel": "learners provisioned at the same time (default 4)",
+        "context": "kubeconfig context of any cluster (default: the local cluster)",
+        "force": "up: try even when the plan says the cohort does not fit",
+        "json": "status: print JSON",
+    },
+)
+def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False, json=False):
+    """A whole class: one isolated namespace and stack per learner.
+
+    plan    how many learners the cluster fits, against the roster's total requests
+    up      provision or update every learner in parallel; live progress, summary, exit 1
+            if any learner failed (the others still finish; re-running converges)
+    status  readiness per learner (--json for dashboards)
+    down    remove every learner's stack, then check nothing labelled is left
+    The roster is validated first: every problem is listed and nothing is touched.
+    """
+    from labs.commands import cohort as cmd
+    from labs.roster import RosterError
+
+    if action not in COHORT_ACTIONS:
+        raise Exit(f"error: unknown action {action!r}; use one of "
+                   f"{', '.join(COHORT_ACTIONS)}", code=2)
+    try:
+        class_list = cmd.load(roster, int(lesson) if lesson else None)
+    except (RosterError, CatalogError) as exc:
+        raise _fail(exc) from None
+    if action == "plan":
+        sys.exit(cmd.plan(class_list, context))
+    if action == "status":
+        sys.exit(cmd.status(class_list, context=context, as_json=json))
+    sys.exit(cmd.up_or_down(action, class_list, context=context, parallel=int(parallel),
+                            force=force))
+
+
 
 # --- cluster: kind, or the simulated cluster ----------------------------------------------
 CLUSTER_DRIVERS = ("sim",)
@@ -211,6 +254,7 @@ def test(c, fast=False, e2e=False):
 
 ns = Collection()
 ns.add_task(lab)
+ns.add_task(cohort)
 ns.add_task(test)
 ns.add_task(toolchain)
 cluster = Collection("cluster")

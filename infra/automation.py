@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,9 +150,19 @@ class LearnerStack:
         stack.set_all_config(values)
 
     def up(self, on_output: Callable[[str], None] | None = None) -> auto.UpResult:
+        self.recover()
         self.configure()
         return self._guard(lambda: self.stack.up(on_output=on_output or _quiet,
                                                  color="never", suppress_progress=True))
+
+    def recover(self) -> None:
+        """Make an interrupted update resumable: drop locks of dead local processes, and
+        reconcile objects whose creation was cut off (they may exist in the cluster)."""
+        clear_stale_locks(self.engine.paths, self.spec.stack_name)
+        deployment = self.stack.export_stack().deployment or {}
+        if deployment.get("pending_operations"):
+            self._guard(lambda: self.stack.refresh(on_output=_quiet, color="never",
+                                                   clear_pending_creates=True))
 
     def preview_changes(self) -> dict[str, int]:
         result = self._guard(lambda: self.stack.preview(on_output=_quiet, color="never"))
@@ -178,6 +189,38 @@ class LearnerStack:
 
 def _quiet(_: str) -> None:
     return None
+
+
+def _lock_files(paths: StatePaths, stack: str) -> list[Path]:
+    return sorted((paths.backend_dir / ".pulumi" / "locks").glob(f"**/{stack}/*.json"))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_stale_locks(paths: StatePaths, stack: str) -> None:
+    """Remove the file backend's locks left by processes of this host that are gone; a live
+    holder is reported by name instead."""
+    host = socket.gethostname()
+    for lock in _lock_files(paths, stack):
+        try:
+            info = json.loads(lock.read_text())
+        except (OSError, ValueError):
+            continue
+        pid, holder_host = int(info.get("pid", 0)), info.get("hostname", "")
+        if holder_host == host and pid and not _pid_alive(pid):
+            lock.unlink(missing_ok=True)
+        else:
+            raise StackLockedError(
+                f"stack {stack} is being updated by {info.get('username', '?')}@{holder_host} "
+                f"(pid {pid}, since {info.get('timestamp', '?')}). Wait for it to finish.")
 
 
 def lock_holder_message(stack: str, error: str) -> str:

@@ -103,3 +103,17 @@ class LabEnvironment(pulumi.ComponentResource):
             out["ciUrl"] = self.ci.url
             out["ciRunner"] = spec.ci_runner
         return out
+
+
+def preload_resource_types() -> None:
+    """Load every pulumi_kubernetes module the program uses, once, in the calling thread.
+
+    pulumi_kubernetes loads its modules lazily, on first attribute access, and that load is
+    not thread-safe: parallel inline programs (a cohort run) otherwise fail with "module
+    'pulumi_kubernetes.core.v1' has no attribute 'Namespace'"."""
+    for group, version, name in (("core", "v1", "Namespace"), ("apps", "v1", "Deployment"),
+                                 ("batch", "v1", "Job"), ("rbac", "v1", "Role"),
+                                 ("networking", "v1", "Ingress"),
+                                 ("autoscaling", "v2", "HorizontalPodAutoscaler"),
+                                 ("meta", "v1", "ObjectMetaArgs")):
+        getattr(getattr(getattr(k8s, group), version), name)

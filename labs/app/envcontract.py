@@ -64,6 +64,10 @@ VARIABLES: tuple[EnvVar, ...] = (
            help="POST requests per minute per client IP the post_rate_limit middleware allows"),
     EnvVar("APP_PUBLIC_URL", Source.SETTING, "",
            help="base URL Chapa calls back (callback_url); empty: taken from the request"),
+    # Benchmark baseline only (bench/api.py): never on in a learner's environment.
+    EnvVar("LAB_NAIVE_QUERIES", Source.SETTING, "false",
+           help="'true' switches the selectors to N+1 queries and turns caching off "
+                "(the naive baseline of the API benchmark)"),
 )
 
 BY_NAME: dict[str, EnvVar] = {v.name: v for v in VARIABLES}

@@ -1,5 +1,6 @@
 """Reads for conversations and messages."""
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.models import User
@@ -8,6 +9,10 @@ from .models import Conversation, Message
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
+    if settings.LAB_NAIVE_QUERIES:  # benchmark baseline: participants queried per conversation
+        return (Conversation.objects.filter(participants=user)
+                .annotate(message_count=Count("messages", distinct=True))
+                .order_by("-created_at"))
     return (
         Conversation.objects.filter(participants=user)
         .annotate(message_count=Count("messages", distinct=True))
@@ -21,6 +26,8 @@ def is_participant(*, conversation: Conversation, user: User) -> bool:
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
+    if settings.LAB_NAIVE_QUERIES:  # benchmark baseline: one query per message for its sender
+        return Message.objects.filter(conversation=conversation).order_by("sent_at")
     return (
         Message.objects.filter(conversation=conversation)
         .select_related("sender")

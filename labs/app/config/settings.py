@@ -128,7 +128,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# LAB_NAIVE_QUERIES: the benchmark's naive baseline (bench/api.py). The listings and chats
+# selectors then skip select_related/prefetch_related (N+1 queries) and nothing is cached.
+LAB_NAIVE_QUERIES = _flag("LAB_NAIVE_QUERIES")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"
+                      if LAB_NAIVE_QUERIES else "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,1 @@
+"""Benchmarks run on this machine (not tests): `python -m bench.api`."""

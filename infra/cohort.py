@@ -1,0 +1,81 @@
+"""Run one operation over many learner stacks in a bounded pool.
+
+Each learner has a stack and a workspace directory of its own (Pulumi's create/select is not
+safe in one shared workspace, pulumi/pulumi#8186). Plugins come from the toolchain, installed
+once before the fan-out (concurrent installs race, pulumi/pulumi#22784). One learner's failure
+never stops the others; the results say who failed and why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.automation import ClusterTarget, Engine, LearnerStack
+from infra.environment import preload_resource_types
+from labs.spec import LabSpec
+
+# Learner states, in the order a run moves through them.
+QUEUED, WORKING, DONE, FAILED = "queued", "working", "done", "failed"
+
+
+@dataclass(frozen=True)
+class LearnerResult:
+    learner: str
+    namespace: str
+    ok: bool
+    seconds: float
+    changes: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+StateCallback = Callable[[str, str, str], None]  # learner, state, detail
+
+
+def _up(stack: LearnerStack) -> dict[str, int]:
+    result = stack.up()
+    return dict(result.summary.resource_changes or {})
+
+
+def _down(stack: LearnerStack) -> dict[str, int]:
+    stack.destroy()
+    return {}
+
+
+OPERATIONS: dict[str, Callable[[LearnerStack], dict[str, int]]] = {"up": _up, "down": _down}
+
+
+def run(operation: str, specs: Sequence[LabSpec], target: ClusterTarget, engine: Engine, *,
+        parallel: int = 4, on_state: StateCallback | None = None) -> list[LearnerResult]:
+    """Apply `operation` ("up" or "down") to every learner, at most `parallel` at a time."""
+    work = OPERATIONS[operation]
+    preload_resource_types()
+    report = on_state or (lambda *_: None)
+    for spec in specs:
+        report(spec.learner, QUEUED, "")
+
+    def one(spec: LabSpec) -> LearnerResult:
+        report(spec.learner, WORKING, "")
+        started = time.monotonic()
+        try:
+            changes = work(LearnerStack(spec, target, engine))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the pool
+            message = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+            report(spec.learner, FAILED, message)
+            return LearnerResult(spec.learner, spec.namespace, False,
+                                 time.monotonic() - started, error=str(exc))
+        seconds = time.monotonic() - started
+        report(spec.learner, DONE, _describe(changes, seconds))
+        return LearnerResult(spec.learner, spec.namespace, True, seconds, changes)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="learner") as pool:
+        return list(pool.map(one, specs))
+
+
+def _describe(changes: dict[str, Any], seconds: float) -> str:
+    moved = {k: v for k, v in changes.items() if k != "same"}
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(moved.items())) or "no changes"
+    return f"{summary} ({seconds:.0f}s)"
