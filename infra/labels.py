@@ -44,3 +44,9 @@ def cohort_selector(cohort: str, learner: str | None = None) -> str:
     if learner:
         parts.append(f"{LEARNER}={learner}")
     return ",".join(parts)
+
+
+# The lab owns its objects: a re-run takes back fields another field manager holds, which is
+# also how an update interrupted before Pulumi recorded an object adopts it (server-side apply
+# conflicts otherwise, since each run's field manager has a new name).
+OWNED = {"pulumi.com/patchForce": "true"}

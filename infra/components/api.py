@@ -22,6 +22,7 @@ from infra.components.workload import (
     pod_template,
     service,
 )
+from infra.labels import OWNED
 from labs.spec import LabSpec
 
 SERVICE = "api"
@@ -104,7 +105,7 @@ class SampleApi(pulumi.ComponentResource):
                 # Not every controller publishes a load-balancer status; waiting for one
                 # would hang `lab up`. `lab status` reports the route instead.
                 metadata={**metadata(spec, "api", "api"),
-                          "annotations": {"pulumi.com/skipAwait": "true"}},
+                          "annotations": {**OWNED, "pulumi.com/skipAwait": "true"}},
                 spec=body,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]))
 

@@ -4,9 +4,10 @@ Plain manifests (camelCase dicts, no pulumi_kubernetes), so `invoke loadtest` ca
 with the kubernetes client and delete them when the run is over:
 
 - workers == 0: a ConfigMap with the locustfile and one Job running Locust headless;
-- workers  > 0: the ConfigMap, a master Job (headless, `--expect-workers K`), a Service for the
-  master's port 5557 and a worker Deployment of K replicas that connects to it. The master
-  finishes when the run time is up; the caller deletes the workers with it.
+- workers  > 0: the ConfigMap, a Service for the master's port 5557, a master Job (headless,
+  `--expect-workers K`) and a worker Job of K parallel pods that connect to it. Both are Jobs,
+  not Deployments: the master exits when the run time is up and tells the workers to quit, so
+  every pod of the run terminates instead of being restarted.
 
 Running inside the namespace avoids a port-forward bottleneck; the target is the API Service
 (`http://api:8000`). Pods run as Locust's image user with the restricted security context and
@@ -93,7 +94,8 @@ def _pod(spec: LabSpec, name: str, role: str, run: LoadTest, args: list[str], *,
         "image": run.image,
         "args": args,
         "env": [{"name": k, "value": v} for k, v in
-                (("HOME", "/tmp"), ("PYTHONUNBUFFERED", "1"), *run.env)],
+                (("HOME", "/tmp"), ("PYTHONUNBUFFERED", "1"),
+                 ("PYTHONDONTWRITEBYTECODE", "1"), *run.env)],
         "resources": run.resources.as_k8s(),
         "securityContext": _security_context(),
         "volumeMounts": [{"name": "locustfile", "mountPath": MOUNT, "readOnly": True},
@@ -172,12 +174,13 @@ def loadgen_manifests(spec: LabSpec, run: LoadTest) -> list[dict[str, Any]]:
                         ports=[{"name": "locust", "containerPort": MASTER_PORT}]))
     worker_pod = _pod(spec, workers, "worker", run,
                       ["-f", f"{MOUNT}/{CONFIG_KEY}", "--worker", "--master-host", master,
-                       "--master-port", str(MASTER_PORT), *classes], restart="Always")
+                       "--master-port", str(MASTER_PORT), *classes], restart="OnFailure")
     objects.append({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(spec, workers, "worker", run),
-        "spec": {"replicas": run.workers, "selector": {"matchLabels": selector(workers)},
-                 "template": worker_pod},
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(spec, workers, "worker", run),
+        # Workers exit when the master tells them the run is over: the Job then completes.
+        "spec": {"parallelism": run.workers, "completions": run.workers, "backoffLimit": 3,
+                 "activeDeadlineSeconds": run.duration_s + 300,
+                 "ttlSecondsAfterFinished": 3600, "template": worker_pod},
     })
     return objects
 

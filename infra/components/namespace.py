@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.labels import EGRESS, object_labels
+from infra.labels import EGRESS, OWNED, object_labels
 from labs.spec import LabSpec
 
 # Private and link-local ranges: "egress to the internet" never means other cluster networks.
@@ -57,7 +57,7 @@ class LearnerNamespace(pulumi.ComponentResource):
 
         def meta(obj: str, component: str = "guardrails") -> dict:
             return {"name": obj, "namespace": ns_name,
-                    "labels": object_labels(spec, obj, component)}
+                    "labels": object_labels(spec, obj, component), "annotations": dict(OWNED)}
 
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -70,8 +70,8 @@ class LearnerNamespace(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/warn": "restricted",
                     "pod-security.kubernetes.io/warn-version": "latest",
                 },
-                "annotations": {"labs.prodev.dev/expires": spec.expires.isoformat()}
-                if spec.expires else {},
+                "annotations": {**OWNED, **({"labs.prodev.dev/expires": spec.expires.isoformat()}
+                                            if spec.expires else {})},
             },
             opts=child,
         )

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.labels import EGRESS, object_labels, selector
+from infra.labels import EGRESS, OWNED, object_labels, selector
 from labs.spec import LabSpec
 
 
@@ -42,7 +42,7 @@ class Workload:
 
 def metadata(spec: LabSpec, name: str, component: str) -> dict[str, Any]:
     return {"name": name, "namespace": spec.namespace,
-            "labels": object_labels(spec, name, component)}
+            "labels": object_labels(spec, name, component), "annotations": dict(OWNED)}
 
 
 def pod_template(spec: LabSpec, w: Workload) -> dict[str, Any]:

@@ -62,3 +62,10 @@ def test_yaml_output_round_trips() -> None:
     docs = list(yaml.safe_load_all(text))
     assert docs == rendered(1)
     assert text.startswith("---")
+
+
+@pytest.mark.parametrize("lesson", [4, 8])
+def test_every_object_is_owned_by_the_lab(lesson: int) -> None:
+    # Server-side apply takes fields back on re-run; an interrupted run's objects are adopted.
+    for obj in rendered(lesson):
+        assert obj["metadata"]["annotations"]["pulumi.com/patchForce"] == "true", obj["kind"]
