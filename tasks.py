@@ -119,87 +119,49 @@ def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False
 
 
 # --- cluster: kind, or the simulated cluster ----------------------------------------------
-CLUSTER_DRIVERS = ("sim",)
-CLUSTER_HELP = {
-    "driver": "sim: real control plane on 127.0.0.1, kwok-simulated nodes (kind: later)",
-    "name": "cluster name; state under <user state dir>/prodev-labs/sim/<name> (default: sim)",
-    "nodes": "number of simulated nodes (default: 3)",
-    "node_cpu": "CPU capacity of each simulated node, e.g. 16 or 8000m (default: 16)",
-    "node_memory": "memory capacity of each simulated node, e.g. 64Gi (default: 64Gi)",
-}
+CLUSTER_ACTIONS = ("up", "down", "status")
 
 
-def _sim_cluster(driver, name, nodes=3, node_cpu="16", node_memory="64Gi"):
-    if driver not in CLUSTER_DRIVERS:
-        raise Exit(f"error: unknown cluster driver {driver!r}; available: "
-                   f"{', '.join(CLUSTER_DRIVERS)}", code=2)
-    from infra.cluster.sim import SimCluster
+@task(
+    positional=["action"],
+    auto_shortflags=False,
+    help={
+        "action": f"one of: {', '.join(CLUSTER_ACTIONS)}",
+        "driver": "sim: real control plane on 127.0.0.1 with kwok-simulated nodes (no "
+                  "containers run); kind: a kind cluster with a local registry (needs Docker)",
+        "name": "cluster name (default: prodev-labs)",
+        "nodes": "sim: number of simulated nodes (default 3)",
+        "node_cpu": "sim: CPU of each node, e.g. 16 (default 16)",
+        "node_memory": "sim: memory of each node, e.g. 64Gi (default 64Gi)",
+        "workers": "kind: worker nodes beside the control plane (default 0)",
+        "json": "status: print JSON",
+    },
+)
+def cluster(c, action, driver="sim", name=None, nodes=3, node_cpu="16", node_memory="64Gi",
+            workers=0, json=False):
+    """The local cluster labs run on, e.g. `invoke cluster up --driver sim --nodes 10`.
 
-    return SimCluster(name=name, nodes=int(nodes), node_cpu=str(node_cpu),
-                      node_memory=str(node_memory))
+    up      start it (idempotent) and print its KUBECONFIG; sim builds the toolchain first
+    status  whether each process runs, nodes Ready, API address (--json)
+    down    stop every process it started and delete its data
 
+    The simulated cluster is also how an instructor rehearses a large cohort, its capacity
+    and timing, without the hardware: the API server, scheduler and controllers are real,
+    containers are simulated."""
+    from labs.commands import cluster as cmd
 
-@task(help=CLUSTER_HELP, auto_shortflags=False)
-def cluster_up(c, driver="sim", name="sim", nodes=3, node_cpu="16", node_memory="64Gi"):
-    """Start a local cluster and write its admin kubeconfig (builds the toolchain if needed).
-
-    With --driver sim: etcd, kube-apiserver, controller-manager and scheduler run for real on
-    127.0.0.1; kwok simulates the nodes, so containers are simulated (pods report Running, no
-    container runs). Running it again is a no-op that reports the cluster."""
-    from rich.console import Console
-
-    from infra.cluster.sim import SimClusterError
-
-    console = Console(stderr=True)
-    sim = _sim_cluster(driver, name, nodes, node_cpu, node_memory)
-    try:
-        with console.status("starting cluster") as spinner:
-            st = sim.up(progress=lambda m: (spinner.update(m), console.log(m)))
-    except SimClusterError as exc:
-        raise _fail(exc) from None
-    console.print(f"[bold green]cluster {st.name} up[/]: {st.nodes_ready}/{st.nodes_total} "
-                  f"nodes Ready, API {st.server}")
-    console.print(f"[yellow]{st.notice}[/]")
-    print(f"export KUBECONFIG={st.kubeconfig}")
-
-
-@task(help={"driver": CLUSTER_HELP["driver"], "name": CLUSTER_HELP["name"]},
-      auto_shortflags=False)
-def cluster_down(c, driver="sim", name="sim"):
-    """Stop every process the cluster started and delete its data and kubeconfig."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    _sim_cluster(driver, name).down(progress=console.log)
-    console.print(f"cluster {name} down")
-
-
-@task(help={"driver": CLUSTER_HELP["driver"], "name": CLUSTER_HELP["name"],
-            "json": "print the status as JSON"}, auto_shortflags=False)
-def cluster_status(c, driver="sim", name="sim", json=False):
-    """Show whether each cluster process runs, the API address, nodes Ready and the kubeconfig."""
-    import json as jsonlib
-
-    from rich.console import Console
-    from rich.table import Table
-
-    st = _sim_cluster(driver, name).status()
-    if json:
-        print(jsonlib.dumps(st.to_dict(), indent=2))
-        return
-    table = Table(title=f"cluster {st.name} ({driver}): {'running' if st.running else 'down'}")
-    for col in ("component", "pid", "running", "log"):
-        table.add_column(col)
-    for comp in st.components:
-        table.add_row(comp.name, str(comp.pid or "-"), "yes" if comp.running else "no", comp.log)
-    console = Console()
-    console.print(table)
-    console.print(f"API {st.server or '-'}; nodes Ready {st.nodes_ready}/{st.nodes_total}; "
-                  f"kubeconfig {st.kubeconfig}")
-    console.print(f"[yellow]{st.notice}[/]")
-    if not st.running:
-        raise Exit(code=1)
-
+    if action not in CLUSTER_ACTIONS:
+        raise Exit(f"error: unknown action {action!r}; use one of "
+                   f"{', '.join(CLUSTER_ACTIONS)}", code=2)
+    if driver not in cmd.DRIVERS:
+        raise Exit(f"error: unknown driver {driver!r}; use one of {', '.join(cmd.DRIVERS)}",
+                   code=2)
+    if action == "up":
+        sys.exit(cmd.up(driver, name, int(nodes), str(node_cpu), str(node_memory),
+                        int(workers)))
+    if action == "down":
+        sys.exit(cmd.down(driver, name))
+    sys.exit(cmd.status(driver, name, json))
 
 
 # --- toolchain: pulumi, provider and control-plane binaries built offline ------------------
@@ -252,13 +214,66 @@ def test(c, fast=False, e2e=False):
         c.run(".venv/bin/python -m pytest")
 
 
+@task(
+    help={
+        "target": "base URL of the API to load, on this machine (e.g. a port-forward: "
+                  "http://127.0.0.1:8000)",
+        "learner": "whose report directory (reports/<learner>/<timestamp>/); default: you",
+        "lesson": "lesson whose SLO is checked (lesson 8: p95 < 500 ms at 50 users)",
+        "users": "concurrent simulated users (default 20)",
+        "spawn_rate": "users started per second (default 5)",
+        "duration": "how long, e.g. 60s or 2m (default 60s)",
+        "scenario": "browse, book or mixed (default mixed)",
+    },
+)
+def loadtest(c, target, learner=None, lesson=8, users=20, spawn_rate=5, duration="60s",
+             scenario="mixed"):
+    """Load test your stack with Locust and get CSV, an HTML report and PNG charts.
+
+    Writes reports/<learner>/<timestamp>/ and prints a summary table and whether the lesson's
+    SLO held; exits 1 when it did not. Reach your in-cluster API with
+    `kubectl port-forward svc/api 8000:80` and pass --target http://127.0.0.1:8000."""
+    from labs.commands import loadtest as cmd
+
+    sys.exit(cmd.run(target=target, learner=learner, lesson=int(lesson), users=int(users),
+                     spawn_rate=float(spawn_rate), duration=duration, scenario=scenario))
+
+
+BENCH_ACTIONS = ("api", "cohort")
+
+
+@task(
+    positional=["action"],
+    help={
+        "action": "api: the sample API, reference vs naive queries; cohort: provisioning "
+                  "time, this orchestrator vs a sequential loop of plain `pulumi up`",
+        "levels": "api: concurrency levels, comma-separated (default 1,8)",
+        "duration": "api: seconds per level and variant (default 15)",
+        "learners": "cohort: cohort sizes, comma-separated (default 5,10)",
+        "parallel": "cohort: the orchestrator's pool size (default 4)",
+    },
+)
+def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4):
+    """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
+    if action not in BENCH_ACTIONS:
+        raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
+                   code=2)
+    if action == "api":
+        from bench import api
+
+        api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration))
+        return
+    from bench import cohort as bench_cohort
+
+    bench_cohort.run(sizes=tuple(int(x) for x in str(learners).split(",")),
+                     parallel=int(parallel))
+
+
 ns = Collection()
 ns.add_task(lab)
 ns.add_task(cohort)
 ns.add_task(test)
+ns.add_task(loadtest)
+ns.add_task(bench)
 ns.add_task(toolchain)
-cluster = Collection("cluster")
-cluster.add_task(cluster_up, name="up")
-cluster.add_task(cluster_down, name="down")
-cluster.add_task(cluster_status, name="status")
-ns.add_collection(cluster)
+ns.add_task(cluster)

@@ -142,7 +142,8 @@ def chart(doc: dict, path: Path) -> Path:
                 ax.bar([x + (i - 0.5) * width for x in range(len(names))], values, width,
                        label=variant, color=color)
             ax.set_xticks(range(len(names)))
-            ax.set_xticklabels([n.replace(" /api/", "\n/api/") for n in names], fontsize=7)
+            ax.set_xticklabels([n.removeprefix("GET /api/") for n in names], fontsize=7,
+                               rotation=20, ha="right")
             ax.set_title(f"{label}, {level} users")
             ax.legend(fontsize=8)
     fig.suptitle("Sample API: reference vs naive (N+1, no cache)")

@@ -171,10 +171,10 @@ class LocalApp:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
+            with contextlib.suppress(OSError), \
+                    urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return self
             time.sleep(0.2)
         tail = self.log.read_text(errors="replace")[-3000:]
         self.stop()

@@ -26,6 +26,8 @@ import json
 import os
 import random
 from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
 
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -37,7 +39,7 @@ DOMAIN = os.environ.get("LOADTEST_USER_DOMAIN", "seed.prodev.dev")
 PAY = os.environ.get("LOADTEST_PAY", "false").strip().lower() in {"1", "true", "yes", "on"}
 WAIT = (float(os.environ.get("LOADTEST_WAIT_MIN", "0.5")),
         float(os.environ.get("LOADTEST_WAIT_MAX", "2.0")))
-TOKENS: list[str] = (json.loads(open(os.environ["LOADTEST_TOKENS"]).read())
+TOKENS: list[str] = (json.loads(Path(os.environ["LOADTEST_TOKENS"]).read_text())
                      if os.environ.get("LOADTEST_TOKENS") else [])
 
 
@@ -71,7 +73,7 @@ class ApiUser(FastHttpUser):
             self.headers = {"Authorization": f"Bearer {resp.json()['access']}"}
 
     def get(self, path: str, name: str, **params):
-        query = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+        query = urlencode({k: v for k, v in params.items() if v is not None})
         url = f"{path}?{query}" if query else path
         return self.client.get(url, name=name, headers=self.headers)
 

@@ -258,5 +258,6 @@ def slo_table(result: SloResult) -> Table:
     for column in ("check", "observed", "bound", ""):
         table.add_column(column)
     for c in result.checks:
-        table.add_row(escape(c.name), escape(c.observed), escape(c.bound), "[green]ok" if c.ok else "[red]FAIL")
+        table.add_row(escape(c.name), escape(c.observed), escape(c.bound),
+                      "[green]ok" if c.ok else "[red]FAIL")
     return table

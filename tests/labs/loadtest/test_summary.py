@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import io
 import subprocess
 import sys
@@ -142,8 +143,9 @@ def test_runner_refuses_remote_targets_and_bad_bounds(tmp_path: Path) -> None:
 
 def test_csv_fixture_matches_locust_header() -> None:
     """The header used above is Locust's (guards against an upgrade renaming columns)."""
-    pytest.importorskip("locust")
-    # A subprocess: importing locust monkey-patches this process with gevent.
+    # Never import locust here: it monkey-patches the whole process with gevent.
+    if importlib.util.find_spec("locust") is None:
+        pytest.skip("locust is not installed")
     code = ("from locust.env import Environment; from locust.stats import StatsCSV, "
             "PERCENTILES_TO_REPORT as P; print(','.join(StatsCSV(Environment(), P)"
             ".requests_csv_columns))")
