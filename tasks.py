@@ -14,7 +14,7 @@ from invoke import Collection, Exit, task
 from labs.catalog import CatalogError
 from labs.spec import SpecError
 
-LAB_ACTIONS = ("up", "down", "status", "reset", "kubeconfig", "list", "render")
+LAB_ACTIONS = ("up", "down", "status", "check", "reset", "kubeconfig", "list", "render")
 
 
 def _fail(exc: Exception) -> Exit:
@@ -35,7 +35,7 @@ def _fail(exc: Exception) -> Exit:
         "profile": "sizing profile instead of the lesson's (small, standard, large)",
         "ci_runner": "jenkins or github-actions (lesson 5)",
         "github_repo": "https://github.com/OWNER/REPO the CI runner builds",
-        "json": "status: print JSON for scripts and dashboards",
+        "json": "status, check: print JSON for scripts and dashboards",
         "expiry": "kubeconfig: token lifetime in hours (default 8)",
     },
 )
@@ -45,6 +45,7 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
 
     up          provision or update your environment and print where everything is
     status      readiness of each component (--json for scripts)
+    check       run the lesson's checks on your environment: pass/fail and a hint each
     kubeconfig  write a kubeconfig scoped to your namespace (token expires, see --expiry)
     reset       destroy and rebuild your environment from scratch
     down        remove your environment
@@ -74,7 +75,7 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
 
 
 # --- cohort: a whole class ----------------------------------------------------------------
-COHORT_ACTIONS = ("up", "down", "status", "plan")
+COHORT_ACTIONS = ("up", "down", "status", "check", "plan")
 
 
 @task(
@@ -87,18 +88,22 @@ COHORT_ACTIONS = ("up", "down", "status", "plan")
         "context": "kubeconfig context of any cluster (default: the local cluster)",
         "force": "up: try even when the plan says the cohort does not fit",
         "json": "status: print JSON",
+        "out": "check: directory for cohort-report.csv and .html (default reports/<cohort>)",
     },
 )
-def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False, json=False):
+def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False, json=False,
+           out=None):
     """A whole class: one isolated namespace and stack per learner.
 
     plan    how many learners the cluster fits, against the roster's total requests
     up      provision or update every learner in parallel; live progress, summary, exit 1
             if any learner failed (the others still finish; re-running converges)
     status  readiness per learner (--json for dashboards)
+    check   every learner's lesson checks: a table, and CSV + HTML reports under --out
     down    remove every learner's stack, then check nothing labelled is left
     The roster is validated first: every problem is listed and nothing is touched.
     """
+    from infra.cluster.target import NoClusterError
     from labs.commands import cohort as cmd
     from labs.roster import RosterError
 
@@ -109,12 +114,17 @@ def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False
         class_list = cmd.load(roster, int(lesson) if lesson else None)
     except (RosterError, CatalogError) as exc:
         raise _fail(exc) from None
-    if action == "plan":
-        sys.exit(cmd.plan(class_list, context))
-    if action == "status":
-        sys.exit(cmd.status(class_list, context=context, as_json=json))
-    sys.exit(cmd.up_or_down(action, class_list, context=context, parallel=int(parallel),
-                            force=force))
+    try:
+        if action == "plan":
+            sys.exit(cmd.plan(class_list, context))
+        if action == "status":
+            sys.exit(cmd.status(class_list, context=context, as_json=json))
+        if action == "check":
+            sys.exit(cmd.check(class_list, context=context, out=out))
+        sys.exit(cmd.up_or_down(action, class_list, context=context, parallel=int(parallel),
+                                force=force))
+    except NoClusterError as exc:
+        raise Exit(f"error: {exc}", code=1) from None
 
 
 
@@ -197,19 +207,18 @@ def toolchain(c, status=False):
 
 
 # --- test and bench -----------------------------------------------------------------------
-@task(help={"fast": "only the unit tier (no servers, no toolchain)",
-            "e2e": "also the e2e tier: real Pulumi engine and API server (builds the "
-                   "offline toolchain first; slow on a cold cache)"})
-def test(c, fast=False, e2e=False):
-    """Run the test tiers: unit, and service (the sample app against real Postgres, RabbitMQ
-    and SMTP). Installs what the tiers need first, so this one command passes on a fresh
-    clone. The e2e tier joins the default run once the offline toolchain build is proven in
-    CI (see docs/architecture.md)."""
+@task(help={"fast": "only the unit tier (no servers, no toolchain)"})
+def test(c, fast=False):
+    """Run every test tier: unit; service (the sample app against real Postgres, RabbitMQ and
+    SMTP; Locust against the app); e2e (the real Pulumi engine against a real API server with
+    simulated nodes). Installs what the tiers need first, so this one command passes on a
+    fresh clone; the first run builds the offline toolchain (tens of minutes on 2 cores)."""
     if fast:
         c.run("python -m pytest -m \"not service and not e2e\" tests")
         return
     c.run("bash scripts/install-test-deps.sh")
-    c.run("python -m pytest tests" if e2e else "python -m pytest -m \"not e2e\" tests")
+    c.run("invoke toolchain")
+    c.run("python -m pytest tests")
     with c.cd("labs/app"):
         c.run(".venv/bin/python -m pytest")
 

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from kubernetes.utils import parse_quantity
 
+from labs.problems import ProblemsError
+
 LESSONS_DIR = Path(__file__).parent / "lessons"
 
 # Components a lesson may deploy. The namespace and its guardrails are always there.
@@ -56,12 +58,10 @@ QUOTA_KEYS: tuple[str, ...] = (
 )
 
 
-class CatalogError(ValueError):
+class CatalogError(ProblemsError):
     """The catalog is invalid; `problems` lists each one as 'file: field: what is wrong'."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid lesson catalog:\n  - " + "\n  - ".join(problems))
+    heading = "invalid lesson catalog"
 
 
 @dataclass(frozen=True)

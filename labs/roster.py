@@ -20,6 +20,7 @@ import yaml
 
 from labs.catalog import Catalog, default_catalog
 from labs.names import MAX_LABEL, label_problem, namespace_for
+from labs.problems import ProblemsError
 from labs.spec import LabSpec, SpecError, build_spec
 
 ROSTER_KEYS = ("cohort", "lesson", "profile", "expires", "learners")
@@ -35,12 +36,10 @@ EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 GITHUB_USER = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")
 
 
-class RosterError(ValueError):
+class RosterError(ProblemsError):
     """The roster is invalid; `problems` lists each one as '<file> [line N]: field: what'."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid roster:\n  - " + "\n  - ".join(problems))
+    heading = "invalid roster"
 
 
 @dataclass(frozen=True)

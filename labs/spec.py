@@ -13,6 +13,7 @@ from typing import Any
 
 from labs.catalog import CI_RUNNERS, Catalog, Lesson, Profile, default_catalog
 from labs.names import label_problem, namespace_for
+from labs.problems import ProblemsError
 
 DEFAULT_COHORT = "local"
 DEFAULT_DOMAIN = "labs.localhost"
@@ -20,12 +21,10 @@ DEFAULT_REGISTRY = "localhost:5001"
 DEFAULT_TAG = "latest"
 
 
-class SpecError(ValueError):
+class SpecError(ProblemsError):
     """The requested environment is invalid; `problems` names each bad field."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid lab settings:\n  - " + "\n  - ".join(problems))
+    heading = "invalid lab settings"
 
 
 @dataclass(frozen=True)

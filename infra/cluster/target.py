@@ -17,6 +17,10 @@ from infra.automation import ClusterTarget
 DEFAULT_SIM = "prodev-labs"
 
 
+class NoClusterError(RuntimeError):
+    """Nothing to work on: no --context and no local cluster running."""
+
+
 @dataclass(frozen=True)
 class Choice:
     target: ClusterTarget
@@ -51,10 +55,15 @@ def choose(context: str | None, *, start: bool = True) -> Choice:
 
         if start:
             kind.up(kind.DEFAULT_NAME)
+        elif not kind.exists(kind.DEFAULT_NAME):
+            raise NoClusterError(f"the kind cluster {kind.DEFAULT_NAME} does not exist: "
+                                 "`invoke lab up --lesson N` creates it")
         return Choice(ClusterTarget(kind.kubeconfig_path(kind.DEFAULT_NAME), None, "kind"),
                       "Docker answers and kind is installed: the local kind cluster")
-    if start:
-        sim.up()
+    if not start:
+        raise NoClusterError("no cluster is running: `invoke lab up --lesson N` creates the "
+                             "local one, or pass --context to use a cluster of your kubeconfig")
+    sim.up()
     return Choice(ClusterTarget(sim.kubeconfig_path, None, "sim"),
                   "no --context, no Docker engine: a simulated cluster on 127.0.0.1 "
                   "(real API server, simulated containers)")

@@ -140,3 +140,11 @@ def status(roster: Roster, *, context: str | None, as_json: bool) -> int:
 
 def load(path: str, lesson: int | None) -> Roster:
     return load_roster(Path(path), lesson=lesson)
+
+
+def check(roster: Roster, *, context: str | None, out: str | None) -> int:
+    from labs.commands.checks import check_cohort, has_checks
+
+    needs_cluster = roster.lesson != 3 and has_checks(roster.lesson)
+    target = choose(context, start=False).target if needs_cluster else None
+    return check_cohort(roster.specs(), target, Path(out or f"reports/{roster.cohort}"))

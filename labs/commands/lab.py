@@ -135,11 +135,21 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
                out: Path | None, expiry_hours: int) -> int:
     """Carry out a cluster action; the exit code (0 ok, 1 failed or not ready)."""
     from infra.automation import LabEnvironmentError, StackLockedError, outputs_json
-    from infra.cluster.target import choose
+    from infra.cluster.target import NoClusterError, choose
     from infra.kubeconfig import admin_client, learner_kubeconfig, write_kubeconfig
     from infra.status import workload_status
 
-    choice = choose(context, start=action in {"up", "reset"})
+    try:
+        if action == "check":
+            from labs.commands.checks import check_learner, has_checks
+
+            needs_cluster = spec.lesson.number != 3 and has_checks(spec.lesson.number)
+            chosen = choose(context, start=False) if needs_cluster else None
+            return check_learner(spec, chosen.target if chosen else None, as_json)
+        choice = choose(context, start=action in {"up", "reset"})
+    except NoClusterError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
     console.print(f"cluster: {choice.reason}")
     target = choice.target
     try:
@@ -148,6 +158,11 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
                 down(spec, target)
             outputs = up(spec, target)
             console.print(where_things_are(outputs, target))
+            if spec.lesson.number == 3:
+                from labs.practice.git_practice import create_practice_repo, default_practice_root
+
+                repo = create_practice_repo(default_practice_root(spec.cohort, spec.learner))
+                console.print(f"practice repository: cd {repo}  (its origin is beside it)")
             if as_json:
                 print(outputs_json(outputs))
             return 0

@@ -1,0 +1,1 @@
+"""Lesson 3: the local git practice repository and its reference solution."""
