@@ -70,8 +70,11 @@ def plain_pulumi_up(specs: Sequence[LabSpec], target: ClusterTarget, chain: Tool
         (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
 
         def pulumi(*args: str, project: Path = project) -> None:
-            subprocess.run([str(chain.pulumi), *args, "--non-interactive"], cwd=project,
-                           env=env, check=True, capture_output=True)
+            done = subprocess.run([str(chain.pulumi), *args, "--non-interactive"], cwd=project,
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"pulumi {args[0]} failed in {project.name}:\n"
+                                   f"{(done.stdout + done.stderr)[-2000:]}")
 
         pulumi("stack", "init", spec.stack_name)
         plain = [f"{CONFIG_NAMESPACE}:{k}={v}" for k, v in to_config(spec).items()]
@@ -85,7 +88,9 @@ def plain_pulumi_up(specs: Sequence[LabSpec], target: ClusterTarget, chain: Tool
 def run(sizes: Sequence[int] = (5, 10), parallel: int = 4, out_dir: Path = RESULTS) -> dict:
     console = Console(width=140)
     chain = ensure_toolchain()
-    total = max(sizes) * 2
+    # Every learner of both variants stays up until the end (baseline stacks are not torn
+    # down), each with two volume claims.
+    total = sum(sizes) * 2
     with tempfile.TemporaryDirectory(prefix="bench-cohort-") as tmp:
         sim = SimCluster(name="bench", nodes=max(3, total // 8), node_cpu="32",
                          node_memory="128Gi", volumes=total * 2 + 8, toolchain=chain,

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.automation import ClusterTarget, Engine, LearnerStack
+from infra.automation import ClusterTarget, Engine, LearnerStack, ensure_passphrase
 from infra.environment import preload_resource_types
 from labs.spec import LabSpec
 
@@ -53,6 +53,7 @@ def run(operation: str, specs: Sequence[LabSpec], target: ClusterTarget, engine:
     """Apply `operation` ("up" or "down") to every learner, at most `parallel` at a time."""
     work = OPERATIONS[operation]
     preload_resource_types()
+    ensure_passphrase(engine.paths)  # once, before the threads that all need it
     report = on_state or (lambda *_: None)
     for spec in specs:
         report(spec.learner, QUEUED, "")

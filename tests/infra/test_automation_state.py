@@ -60,3 +60,13 @@ def test_a_dead_processs_lock_is_dropped_so_the_update_resumes(tmp_path: Path) -
     lock = write_lock(paths, "c1-abebe", dead)
     clear_stale_locks(paths, "c1-abebe")
     assert not lock.exists()
+
+
+def test_concurrent_first_use_agrees_on_one_passphrase(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = StatePaths(tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        texts = set(pool.map(lambda _: ensure_passphrase(paths).read_text(), range(16)))
+    assert len(texts) == 1 and len(texts.pop()) >= 32
+    assert [p.name for p in tmp_path.iterdir()] == ["passphrase"]
