@@ -40,7 +40,7 @@ def broker(lab_servers):
 @pytest.fixture(scope="session")
 def chapa_sandbox(lab_servers):
     if lab_servers.chapa is None:
-        pytest.skip("the Chapa sandbox (labs/chapa_sandbox) is not available")
+        pytest.fail("the Chapa sandbox (labs/chapa_sandbox) is not available")
     return lab_servers.chapa
 
 

@@ -27,9 +27,9 @@ DURATION_S = 10
 def app_url():
     why = app_available()
     if why:
-        pytest.skip(why)
+        pytest.fail(why)
     if importlib.util.find_spec("locust") is None:
-        pytest.skip("locust is not installed (pip install -e '.[dev]')")
+        pytest.fail("locust is not installed (pip install -e '.[dev]')")
     with LocalStack(seed=SeedSize(users=20, listings=30, bookings=30, conversations=40,
                                   messages=5)) as stack, LocalApp(stack, workers=2) as app:
         yield app.url

@@ -145,7 +145,7 @@ def test_csv_fixture_matches_locust_header() -> None:
     """The header used above is Locust's (guards against an upgrade renaming columns)."""
     # Never import locust here: it monkey-patches the whole process with gevent.
     if importlib.util.find_spec("locust") is None:
-        pytest.skip("locust is not installed")
+        pytest.fail("locust is not installed")
     code = ("from locust.env import Environment; from locust.stats import StatsCSV, "
             "PERCENTILES_TO_REPORT as P; print(','.join(StatsCSV(Environment(), P)"
             ".requests_csv_columns))")
