@@ -25,7 +25,7 @@ def peak_pods(obj: dict, max_replicas: int) -> int:
 @pytest.mark.parametrize("lesson", range(1, 9))
 def test_every_container_is_sized_probed_and_restricted(lesson: int) -> None:
     objects = rendered(lesson)
-    [limit] = find(objects, "LimitRange")["spec"]["limits"] if lesson != 0 else [None]
+    [limit] = find(objects, "LimitRange")["spec"]["limits"]
     for obj in (o for o in objects if o["kind"] in WORKLOADS):
         for c in containers(obj):
             res = c["resources"]

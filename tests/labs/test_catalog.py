@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes.utils import parse_quantity
 
 from labs.catalog import LESSONS_DIR, CatalogError, load_catalog
 from labs.sizing import footprint
@@ -38,8 +39,10 @@ def test_shipped_catalog_has_eight_lessons_each_fitting_its_quota() -> None:
     assert lesson4.components == ("postgres", "rabbitmq", "api", "worker")
     assert lesson4.exercises.is_file()
     for lesson in catalog.lessons.values():
-        need = footprint(lesson, catalog.profile(lesson.profile)).requests_cpu
-        assert need <= 8
+        profile = catalog.profile(lesson.profile)
+        need = footprint(lesson, profile).as_quota()
+        for key, amount in need.items():
+            assert amount <= parse_quantity(profile.quota[key]), (lesson.slug, key)
 
 
 def test_unknown_key_names_file_and_key(lessons: Path) -> None:
