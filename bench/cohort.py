@@ -100,8 +100,7 @@ def run(sizes: Sequence[int] = (5, 10), parallel: int = 4, out_dir: Path = RESUL
         try:
             rows = []
             for size in sizes:
-                engine = Engine(chain.pulumi_bin_dir.parent, chain.env(),
-                                StatePaths(Path(tmp) / f"orch-{size}"))
+                engine = Engine.from_toolchain(chain, StatePaths(Path(tmp) / f"orch-{size}"))
                 specs = specs_for(f"o{size}", size)
                 results: list = []
                 wall, cpu = measure(lambda s=specs, e=engine, r=results: r.extend(

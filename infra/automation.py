@@ -104,6 +104,11 @@ class Engine:
     env: Mapping[str, str]
     paths: StatePaths
 
+    @classmethod
+    def from_toolchain(cls, chain: Any, paths: StatePaths) -> Engine:
+        """The offline toolchain's CLI (infra.cluster.toolchain.Toolchain), run offline."""
+        return cls(pulumi_root=chain.pulumi_bin_dir.parent, env=chain.env(), paths=paths)
+
     def workspace_options(self, spec: LabSpec) -> auto.LocalWorkspaceOptions:
         work_dir = self.paths.workspace(spec.stack_name)
         work_dir.mkdir(parents=True, exist_ok=True)

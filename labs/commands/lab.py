@@ -61,8 +61,7 @@ def engine_for_target() -> Engine:
 
     if all(tc.status().values()):
         chain = tc.toolchain()
-        return Engine(pulumi_root=chain.pulumi_bin_dir.parent, env=chain.env(),
-                      paths=state_paths())
+        return Engine.from_toolchain(chain, state_paths())
     if shutil.which("pulumi"):
         return Engine(pulumi_root=None, env=dict(os.environ), paths=state_paths())
     raise RuntimeError("no Pulumi CLI: run `invoke toolchain` (builds it offline) or install "

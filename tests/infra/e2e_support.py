@@ -8,8 +8,7 @@ from infra.automation import ClusterTarget, Engine, StatePaths
 
 
 def engine_for(toolchain, state: Path) -> Engine:
-    return Engine(pulumi_root=toolchain.pulumi_bin_dir.parent, env=toolchain.env(),
-                  paths=StatePaths(state))
+    return Engine.from_toolchain(toolchain, StatePaths(state))
 
 
 def target_for(sim_cluster) -> ClusterTarget:
