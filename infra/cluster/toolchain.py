@@ -1,6 +1,6 @@
-"""Offline toolchain: the Pulumi CLI, its Python language host, the Kubernetes provider and the
-control-plane binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok),
-built from the Go module proxy into a per-version cache.
+"""Offline toolchain: the Pulumi CLI, its Python language host, the Kubernetes provider, the
+control-plane binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) and
+the Mailpit mail catcher, built from the Go module proxy into a per-version cache.
 
 Layout (``<cache>`` is ``platformdirs.user_cache_dir("prodev-labs")``, or ``$PRODEV_LABS_CACHE``)::
 
@@ -14,9 +14,10 @@ Each entry is skipped when its stamp exists, so :func:`ensure_toolchain` is chea
 run and an interrupted build simply starts that entry again (the Go build cache keeps the work).
 
 On a machine with internet access the official installers (get.pulumi.com, ``pulumi plugin
-install resource kubernetes <ver>``, the Kubernetes release tarballs, etcd's and kwok's GitHub
-releases) lead to the same layout: put the binaries in the same ``bin`` directories, install the
-provider into the same PULUMI_HOME and write the stamp. Only the offline path is implemented here.
+install resource kubernetes <ver>``, the Kubernetes release tarballs, etcd's, kwok's and Mailpit's
+GitHub releases) lead to the same layout: put the binaries in the same ``bin`` directories,
+install the provider into the same PULUMI_HOME and write the stamp. Only the offline path is
+implemented here.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class Versions:
     kubernetes: str = "1.35.4"
     etcd: str = "3.6.16"
     kwok: str = "0.8.0"
+    # The module zip has no built web UI (server/ui/dist); the binary still builds and its SMTP
+    # server and HTTP API work, only the UI's script and stylesheet answer 404.
+    mailpit: str = "1.33.1"
 
     @property
     def kubernetes_staging(self) -> str:
@@ -147,6 +151,7 @@ def recipes(v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
     _, kminor, _ = v.kubernetes.split(".")
     etcd_pkg = "go.etcd.io/etcd/server/v3"
     kwok_pkg = "sigs.k8s.io/kwok/cmd/kwok"
+    mailpit_pkg = "github.com/axllent/mailpit"
     return (
         GoBuild(
             name="etcd",
@@ -168,6 +173,13 @@ def recipes(v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
                       f"bin/stages/{src.rsplit('/', 1)[1]}")
                 for src in KWOK_STAGES
             ),
+        ),
+        GoBuild(
+            name="mailpit",
+            version=v.mailpit,
+            gomod=_wrapper("mailpit", {mailpit_pkg: f"v{v.mailpit}"}, tools=(mailpit_pkg,)),
+            packages=((mailpit_pkg, "mailpit"),),
+            ldflags=(f"-X {mailpit_pkg}/config.Version=v{v.mailpit}",),
         ),
         GoBuild(
             name="pulumi-language-python",
@@ -237,6 +249,7 @@ class Toolchain:
     kube_scheduler: Path
     kwok: Path
     kwok_stages_dir: Path  # Stage objects for kwok's --config
+    mailpit: Path  # mail catcher (SMTP + HTTP API) for the email lessons' checks
     # also on PATH: pulumi-language-python and pulumi-language-python-exec
     extra_path: tuple[Path, ...] = field(default=())
 
@@ -318,6 +331,7 @@ def toolchain(v: Versions = VERSIONS, root: Path | None = None) -> Toolchain:
         kube_scheduler=by["kubernetes"] / "kube-scheduler",
         kwok=by["kwok"] / "kwok",
         kwok_stages_dir=by["kwok"] / "stages",
+        mailpit=by["mailpit"] / "mailpit",
         extra_path=(by["pulumi-language-python"],),
     )
 

@@ -19,7 +19,7 @@ SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 def test_versions_are_plain_semver():
     v = tc.VERSIONS
     for name in ("pulumi", "pulumi_language_python", "pulumi_kubernetes", "kubernetes", "etcd",
-                 "kwok"):
+                 "kwok", "mailpit"):
         assert SEMVER.match(getattr(v, name)), name
     assert v.pulumi_kubernetes_module.startswith("v4.0.0-")
 
@@ -46,7 +46,8 @@ def test_kubernetes_and_etcd_are_in_supported_ranges():
 
 def test_recipes_wrap_the_pinned_modules():
     by = {b.name: b for b in tc.recipes()}
-    assert set(by) == {"etcd", "kwok", "pulumi-language-python", "pulumi", "kubernetes"}
+    assert set(by) == {"etcd", "kwok", "mailpit", "pulumi-language-python", "pulumi",
+                       "kubernetes"}
     assert "github.com/pulumi/pulumi/pkg/v3 v3.274.1" in by["pulumi"].gomod
     assert "github.com/pulumi/pulumi/sdk/v3 v3.274.1" in by["pulumi"].gomod
     assert any("version.Version=v3.274.1" in f for f in by["pulumi"].ldflags)
@@ -59,6 +60,10 @@ def test_recipes_wrap_the_pinned_modules():
     assert [a.dest for a in lang.assets] == ["bin/pulumi-language-python-exec"]
     assert lang.assets[0].mode & 0o111
     assert len(by["kwok"].assets) == len(tc.KWOK_STAGES)
+    mp = by["mailpit"]
+    assert f"github.com/axllent/mailpit v{tc.VERSIONS.mailpit}" in mp.gomod
+    assert mp.packages == (("github.com/axllent/mailpit", "mailpit"),)
+    assert f"-X github.com/axllent/mailpit/config.Version=v{tc.VERSIONS.mailpit}" in mp.ldflags
 
 
 def test_cache_root_honours_env(monkeypatch, tmp_path):
@@ -68,6 +73,8 @@ def test_cache_root_honours_env(monkeypatch, tmp_path):
     assert t.pulumi_bin_dir == tmp_path / "toolchain" / "pulumi-3.274.1" / "bin"
     assert t.pulumi_home == tmp_path / "pulumi-home"
     assert t.kubernetes_provider.parent.name == "resource-kubernetes-v4.25.0"
+    assert t.mailpit == (tmp_path / "toolchain" / f"mailpit-{tc.VERSIONS.mailpit}" / "bin"
+                         / "mailpit")
 
 
 def _fake_built(build: tc.GoBuild, root: Path, *, stamp: bool = True) -> None:
