@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -58,8 +59,12 @@ def cluster_config(workers: int) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def up(name: str = DEFAULT_NAME, workers: int = 0) -> Path:
-    """Create the cluster and registry if missing (idempotent); return the kubeconfig."""
+def up(name: str = DEFAULT_NAME, workers: int = 0,
+       progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Create the cluster, registry and add-ons if missing (idempotent); return the kubeconfig.
+
+    Add-ons (infra/cluster/addons.py): metrics-server for HPAs and Traefik for Ingresses.
+    """
     require_tools()
     kubeconfig = kubeconfig_path(name)
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +87,10 @@ def up(name: str = DEFAULT_NAME, workers: int = 0) -> Path:
         "metadata": {"name": "local-registry-hosting", "namespace": "kube-public"},
         "data": {"localRegistryHosting.v1": f'host: "localhost:{REGISTRY_PORT}"\n'}}))
     _run("kind", "export", "kubeconfig", "--name", name, "--kubeconfig", str(kubeconfig))
+    from infra.cluster import addons
+    from infra.kubeconfig import admin_client
+
+    addons.install(admin_client(kubeconfig), progress=progress)
     return kubeconfig
 
 

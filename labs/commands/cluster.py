@@ -19,8 +19,10 @@ def up(driver: str, name: str | None, nodes: int, node_cpu: str, node_memory: st
        workers: int) -> int:
     if driver == "kind":
         try:
-            path = kind.up(name or kind.DEFAULT_NAME, workers=workers)
-        except kind.KindError as exc:
+            with console.status("starting kind cluster") as spinner:
+                path = kind.up(name or kind.DEFAULT_NAME, workers=workers,
+                               progress=lambda m: (spinner.update(m), console.log(m)))
+        except (kind.KindError, TimeoutError) as exc:
             console.print(f"[red]error:[/] {exc}")
             return 1
         print(f"export KUBECONFIG={path}")
