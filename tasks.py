@@ -14,7 +14,8 @@ from invoke import Collection, Exit, task
 from labs.catalog import CatalogError
 from labs.spec import SpecError
 
-LAB_ACTIONS = ("up", "down", "status", "check", "reset", "kubeconfig", "list", "render")
+LAB_ACTIONS = ("up", "down", "status", "check", "reset", "kubeconfig", "list", "render",
+               "scale")
 
 
 def _fail(exc: Exception) -> Exit:
@@ -37,10 +38,23 @@ def _fail(exc: Exception) -> Exit:
         "github_repo": "https://github.com/OWNER/REPO the CI runner builds",
         "json": "status, check: print JSON for scripts and dashboards",
         "expiry": "kubeconfig: token lifetime in hours (default 8)",
+        "component": "scale: api (the API Deployment) or worker (the Celery workers)",
+        "replicas": "scale: how many replicas, 0 up to the profile's max_replicas; with an "
+                    "HPA this sets its minimum (see `invoke lab scale` in the README)",
+        "url": "check: your API's base URL (default http://127.0.0.1:8000, the guide's "
+               "port-forward of svc/api)",
+        "mail_url": "check (lesson 7): Mailpit's web/API URL (default http://127.0.0.1:8025)",
+        "chapa_url": "check (lesson 6): the Chapa sandbox URL (default http://127.0.0.1:8090)",
+        "chapa_webhook_secret": "check (lesson 6): the webhook signing secret (default: read "
+                                "from your namespace's app-secrets)",
+        "jenkins_url": "check (lesson 5): Jenkins, http://USER:TOKEN@127.0.0.1:8080 (default "
+                       "http://127.0.0.1:8080)",
     },
 )
 def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=None,
-        profile=None, ci_runner=None, github_repo=None, json=False, expiry=8):
+        profile=None, ci_runner=None, github_repo=None, json=False, expiry=8, component=None,
+        replicas=None, url=None, mail_url=None, chapa_url=None, chapa_webhook_secret=None,
+        jenkins_url=None):
     """One learner's lab environment, e.g. `invoke lab up --lesson 4`.
 
     up          provision or update your environment and print where everything is
@@ -51,6 +65,7 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
     down        remove your environment
     list        the lessons, what each deploys and what it asks of the cluster
     render      print every Kubernetes object as YAML, without a cluster
+    scale       set the replicas of --component api|worker (--replicas N; --lesson optional)
     """
     from labs.commands import lab as cmd
 
@@ -60,6 +75,12 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
     if action == "list":
         cmd.console.print(cmd.lessons_table())
         return
+    if action == "scale":
+        from labs.commands import scale
+
+        sys.exit(scale.run(lesson=lesson, learner=learner,
+                           cohort=cohort, context=context, component=component,
+                           replicas=replicas))
     if lesson is None:
         raise Exit("error: --lesson is required (see `invoke lab list`)", code=2)
     try:
@@ -68,8 +89,14 @@ def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=Non
         if action == "render":
             sys.stdout.write(cmd.render_manifests(spec, Path(out) if out else None))
             return
+        from labs.commands.checks import Endpoints
+
+        endpoints = Endpoints(url=url, mail_url=mail_url, chapa_url=chapa_url,
+                              chapa_webhook_secret=chapa_webhook_secret,
+                              jenkins_url=jenkins_url)
         sys.exit(cmd.run_action(action, spec, context=context, as_json=json,
-                                out=Path(out) if out else None, expiry_hours=int(expiry)))
+                                out=Path(out) if out else None, expiry_hours=int(expiry),
+                                endpoints=endpoints))
     except (SpecError, CatalogError) as exc:
         raise _fail(exc) from None
 
@@ -225,27 +252,37 @@ def test(c, fast=False):
 
 @task(
     help={
-        "target": "base URL of the API to load, on this machine (e.g. a port-forward: "
-                  "http://127.0.0.1:8000)",
-        "learner": "whose report directory (reports/<learner>/<timestamp>/); default: you",
-        "lesson": "lesson whose SLO is checked (lesson 8: p95 < 500 ms at 50 users)",
+        "target": "run Locust on this machine against this URL (e.g. a port-forward: "
+                  "http://127.0.0.1:8000); default: a Job inside your namespace",
+        "learner": "whose lab and report directory (reports/<learner>/<timestamp>/); "
+                   "default: you",
+        "lesson": "lesson whose SLO is checked (default: your lab's lesson, else 8: "
+                  "p95 < 500 ms at 50 users)",
         "users": "concurrent simulated users (default 20)",
         "spawn_rate": "users started per second (default 5)",
         "duration": "how long, e.g. 60s or 2m (default 60s)",
         "scenario": "browse, book or mixed (default mixed)",
+        "workers": "in-cluster: Locust worker pods beside a master (default 0: one Job)",
+        "cohort": "cohort name; the namespace is <cohort>-<learner> (default: local)",
+        "context": "kubeconfig context of the cluster (default: the running local one)",
     },
 )
-def loadtest(c, target, learner=None, lesson=8, users=20, spawn_rate=5, duration="60s",
-             scenario="mixed"):
+def loadtest(c, target=None, learner=None, lesson=None, users=20, spawn_rate=5,
+             duration="60s", scenario="mixed", workers=0, cohort=None, context=None):
     """Load test your stack with Locust and get CSV, an HTML report and PNG charts.
 
-    Writes reports/<learner>/<timestamp>/ and prints a summary table and whether the lesson's
-    SLO held; exits 1 when it did not. Reach your in-cluster API with
-    `kubectl port-forward svc/api 8000:80` and pass --target http://127.0.0.1:8000."""
+    By default Locust runs as a Job in your namespace (no port-forward bottleneck; with
+    --workers K, a master and K workers). --target runs it on this machine instead, e.g.
+    through `kubectl port-forward svc/api 8000:80` and --target http://127.0.0.1:8000.
+    Writes reports/<learner>/<timestamp>/ (with the API's replica count over the run) and
+    prints a summary table and whether the lesson's SLO held; exits 1 when it did not and
+    2 when the test could not run (no lab, Job failed, simulated cluster)."""
     from labs.commands import loadtest as cmd
 
-    sys.exit(cmd.run(target=target, learner=learner, lesson=int(lesson), users=int(users),
-                     spawn_rate=float(spawn_rate), duration=duration, scenario=scenario))
+    sys.exit(cmd.run(target=target, learner=learner, lesson=int(lesson) if lesson else None,
+                     users=int(users), spawn_rate=float(spawn_rate), duration=duration,
+                     scenario=scenario, workers=int(workers), cohort=cohort,
+                     context=context))
 
 
 BENCH_ACTIONS = ("api", "cohort")

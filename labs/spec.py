@@ -35,7 +35,7 @@ class ImageSet:
     chapa_sandbox: str
     postgres: str = "postgres:17"
     rabbitmq: str = "rabbitmq:4.1-management"
-    mailpit: str = "axllent/mailpit:v1.27"
+    mailpit: str = "axllent/mailpit:v1.33.1"  # the version `invoke toolchain` builds
     jenkins: str = "jenkins/jenkins:lts-jdk21"  # needs the plugins of labs/ci/jenkins
     github_runner: str = "ghcr.io/actions/actions-runner:2.329.0"
 

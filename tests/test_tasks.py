@@ -49,6 +49,17 @@ def test_learner_defaults_to_sanitised_login(calls: list[dict[str, Any]],
     assert calls[0]["as_json"] is True and calls[0]["context"] == "kind-x"
 
 
+def test_lab_check_endpoint_flags_reach_the_checks(calls: list[dict[str, Any]]) -> None:
+    assert run(["lab", "check", "--lesson", "6", "--url", "http://127.0.0.1:9000",
+                "--chapa-url", "http://127.0.0.1:9001", "--chapa-webhook-secret", "s3",
+                "--mail-url", "http://127.0.0.1:9002"]) == 0
+    endpoints = calls[0]["endpoints"]
+    assert (endpoints.url, endpoints.chapa_url, endpoints.chapa_webhook_secret,
+            endpoints.mail_url) == ("http://127.0.0.1:9000", "http://127.0.0.1:9001", "s3",
+                                    "http://127.0.0.1:9002")
+    assert endpoints.jenkins_url is None
+
+
 def test_bad_flags_are_named_and_nothing_runs(calls: list[dict[str, Any]],
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["lab", "up", "--lesson", "12", "--learner", "Not_OK"]) == 2

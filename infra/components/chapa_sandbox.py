@@ -26,11 +26,15 @@ class ChapaSandbox(pulumi.ComponentResource):
         container = {
             "name": "chapa-sandbox",
             "image": image,
+            # The sandbox reads its own CHAPA_SANDBOX_* names (labs/chapa_sandbox/__main__.py);
+            # the webhook goes to the API Service, signed with the app's secret.
             "args": ["--host", "0.0.0.0", "--port", str(PORT),
-                     "--public-url", f"http://{CHAPA_SANDBOX_SERVICE}.{spec.namespace}.svc"],
+                     "--public-url", f"http://{CHAPA_SANDBOX_SERVICE}.{spec.namespace}.svc",
+                     "--webhook-url", f"http://api.{spec.namespace}.svc/api/payments/webhook/"],
             "ports": [{"name": "http", "container_port": PORT}],
-            "env": [secret_env("CHAPA_SECRET_KEY", APP_SECRET, "chapa-secret-key"),
-                    secret_env("CHAPA_WEBHOOK_SECRET", APP_SECRET, "chapa-webhook-secret")],
+            "env": [secret_env("CHAPA_SANDBOX_SECRET_KEY", APP_SECRET, "chapa-secret-key"),
+                    secret_env("CHAPA_SANDBOX_WEBHOOK_SECRET", APP_SECRET,
+                               "chapa-webhook-secret")],
             "resources": resources(spec.profile.components["chapa_sandbox"].resources),
             "security_context": restricted_context(UID, read_only_root=True),
             "readiness_probe": http_probe("/healthz", "http", delay=2),

@@ -10,8 +10,9 @@ with the kubernetes client and delete them when the run is over:
   every pod of the run terminates instead of being restarted.
 
 Running inside the namespace avoids a port-forward bottleneck; the target is the API Service
-(`http://api:8000`). Pods run as Locust's image user with the restricted security context and
-carry the design labels (infra/labels.py), so teardown and status select them like the rest.
+(`http://api`, port 80). Pods run as Locust's image user with the restricted security context
+and carry the design labels (infra/labels.py), so teardown and status select them like the rest.
+labs/loadtest/incluster.py applies these objects, reads the results back and deletes them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ MASTER_PORT = 5557
 CONFIG_KEY = "locustfile.py"
 MOUNT = "/mnt/locust"
 CSV_DIR = "/tmp/locust"  # an emptyDir: the root filesystem is read-only
-DEFAULT_TARGET = "http://api:8000"
+DEFAULT_TARGET = "http://api"  # the api Service listens on 80 (infra/components/api.py)
 DEFAULT_RESOURCES = Resources(cpu_request="100m", memory_request="128Mi",
                               cpu_limit="1", memory_limit="512Mi")
 

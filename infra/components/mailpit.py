@@ -24,7 +24,10 @@ class MailCatcher(pulumi.ComponentResource):
             "image": spec.images.mailpit,
             "ports": [{"name": "smtp", "container_port": MAILPIT_SMTP_PORT},
                       {"name": "http", "container_port": WEB_PORT}],
-            "env": [{"name": "MP_MAX_MESSAGES", "value": "1000"}],
+            # Chaos lets lesson 7's check refuse deliveries on demand (PUT /api/v1/chaos) to
+            # see the worker retry; it is off until a client turns it on.
+            "env": [{"name": "MP_MAX_MESSAGES", "value": "1000"},
+                    {"name": "MP_ENABLE_CHAOS", "value": "true"}],
             "resources": resources(spec.profile.components["mailpit"].resources),
             "security_context": restricted_context(UID, read_only_root=True),
             "readiness_probe": http_probe("/readyz", "http", delay=2),

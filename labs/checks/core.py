@@ -20,8 +20,14 @@ from rich.table import Table
 # Modules that register each lesson's checks; imported on first use so that, for example,
 # lesson 3 checks never import the Kubernetes client.
 CHECK_MODULES: Mapping[int, str] = {
+    1: "labs.checks.api_basics",
+    2: "labs.checks.api_orm",
     3: "labs.checks.git_flow",
     4: "labs.checks.kubernetes",
+    5: "labs.checks.ci_pipeline",
+    6: "labs.checks.payments",
+    7: "labs.checks.email_jobs",
+    8: "labs.checks.system_design",
 }
 
 
@@ -43,6 +49,11 @@ class CheckContext:
     api: Any | None = None  # kubernetes.client.ApiClient
     repo: Path | None = None  # lesson 3: the learner's practice repository (working tree)
     base_url: str | None = None  # HTTP checks: the API's base URL, e.g. http://127.0.0.1:8000
+    mail_url: str | None = None  # lesson 7: the mail catcher's (Mailpit) HTTP API base URL
+    chapa_url: str | None = None  # lesson 6: the Chapa sandbox's base URL
+    chapa_webhook_secret: str | None = None  # lesson 6: signs webhook events like Chapa
+    reports_dir: Path | None = None  # lesson 8: reports/<learner>/ of `invoke loadtest`
+    jenkins_url: str | None = None  # lesson 5: Jenkins, http://USER:TOKEN@HOST:8080
 
     def need_api(self) -> Any:
         if self.api is None:
@@ -61,6 +72,18 @@ class CheckContext:
         if not self.base_url:
             raise CheckFailed("no base URL of the API was given to this check")
         return self.base_url.rstrip("/")
+
+    def need_jenkins_url(self) -> str:
+        if not self.jenkins_url:
+            raise CheckFailed("no Jenkins URL was given to this check (lab check --jenkins-url)")
+        return self.jenkins_url.rstrip("/")
+
+    def need(self, field: str, flag: str) -> Any:
+        """The context field, or a failure saying which `lab check` flag provides it."""
+        value = getattr(self, field)
+        if not value:
+            raise CheckFailed(f"this check needs {flag} (see `invoke --help lab`)")
+        return value
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -20,17 +22,71 @@ from labs.checks import (
     run_checks,
 )
 from labs.checks.report import cohort_report, report_table, write_report
+from labs.practice.app_workspace import workspace_path
 from labs.practice.git_practice import default_practice_root
 from labs.spec import LabSpec
 
 console = Console(stderr=True)
 
+# Where `kubectl port-forward` puts each service in the lesson guides.
+LOCAL_API = "http://127.0.0.1:8000"
+LOCAL_MAILPIT = "http://127.0.0.1:8025"
+LOCAL_CHAPA = "http://127.0.0.1:8090"
+LOCAL_JENKINS = "http://127.0.0.1:8080"
 
-def context_for(spec: LabSpec, target: ClusterTarget | None) -> CheckContext:
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where HTTP checks reach the learner's services; None means the guide's default."""
+
+    url: str | None = None
+    mail_url: str | None = None
+    chapa_url: str | None = None
+    chapa_webhook_secret: str | None = None
+    jenkins_url: str | None = None
+
+
+def _webhook_secret(api: object | None, namespace: str) -> str | None:
+    """The lab's Chapa webhook secret, read from the learner's Secret (admin access)."""
+    if api is None:
+        return None
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from infra.components.app_env import APP_SECRET
+
+    try:
+        secret = client.CoreV1Api(api).read_namespaced_secret(APP_SECRET, namespace)
+    except ApiException:
+        return None
+    value = (secret.data or {}).get("chapa-webhook-secret")
+    return base64.b64decode(value).decode() if value else None
+
+
+def context_for(spec: LabSpec, target: ClusterTarget | None,
+                endpoints: Endpoints | None = None, cohort: bool = False) -> CheckContext:
+    """The check context of one learner. In a cohort run each learner's API is reached
+    through the ingress (http://<learner>.<domain>), as no port-forward can serve a class."""
+    ep = endpoints or Endpoints()
     api = admin_client(target.kubeconfig, target.context) if target else None
-    repo = default_practice_root(spec.cohort, spec.learner) / "practice"
-    return CheckContext(namespace=spec.namespace, learner=spec.learner, cohort=spec.cohort,
-                        api=api, repo=repo if spec.lesson.number == 3 else None)
+    lesson = spec.lesson.number
+    root = default_practice_root(spec.cohort, spec.learner)
+    url = ep.url or (f"http://{spec.ingress_host}" if cohort else LOCAL_API)
+    if lesson == 3:
+        repo: Path | None = root / "practice"
+    elif lesson == 5:
+        repo = workspace_path(root, lesson)
+    else:
+        repo = None
+    return CheckContext(
+        namespace=spec.namespace, learner=spec.learner, cohort=spec.cohort, api=api,
+        repo=repo, base_url=url, mail_url=ep.mail_url or LOCAL_MAILPIT,
+        chapa_url=ep.chapa_url or LOCAL_CHAPA,
+        chapa_webhook_secret=ep.chapa_webhook_secret
+        or (_webhook_secret(api, spec.namespace) if lesson == 6 else None),
+        reports_dir=Path("reports") / spec.learner,
+        **({"jenkins_url": ep.jenkins_url or LOCAL_JENKINS}
+           if "jenkins_url" in CheckContext.__dataclass_fields__ else {}))
 
 
 def _no_checks(lesson: int) -> int:
@@ -40,13 +96,20 @@ def _no_checks(lesson: int) -> int:
     return 2
 
 
+def cluster_use(lesson: int) -> str | None:
+    """Whether a lesson's checks read the Kubernetes API: "required", "optional" (lesson 6
+    reads the webhook secret from it when it can) or None (HTTP, git and file checks)."""
+    return {4: "required", 6: "optional"}.get(lesson)
+
+
 def has_checks(lesson: int) -> bool:
     return lesson in lessons_with_checks()
 
 
-def check_learner(spec: LabSpec, target: ClusterTarget | None, as_json: bool) -> int:
+def check_learner(spec: LabSpec, target: ClusterTarget | None, as_json: bool,
+                  endpoints: Endpoints | None = None) -> int:
     try:
-        results = run_checks(spec.lesson.number, context_for(spec, target))
+        results = run_checks(spec.lesson.number, context_for(spec, target, endpoints))
     except NoChecks:
         return _no_checks(spec.lesson.number)
     if as_json:
@@ -58,7 +121,7 @@ def check_learner(spec: LabSpec, target: ClusterTarget | None, as_json: bool) ->
 
 
 def check_cohort(specs: list[LabSpec], target: ClusterTarget | None, out_dir: Path,
-                 parallel: int = 8) -> int:
+                 parallel: int = 8, endpoints: Endpoints | None = None) -> int:
     if not specs:
         return 0
     lesson = specs[0].lesson.number
@@ -66,7 +129,8 @@ def check_cohort(specs: list[LabSpec], target: ClusterTarget | None, out_dir: Pa
         return _no_checks(lesson)
 
     def one(spec: LabSpec) -> tuple[str, list[CheckResult]]:
-        return spec.learner, run_checks(lesson, context_for(spec, target))
+        return spec.learner, run_checks(lesson, context_for(spec, target, endpoints,
+                                                            cohort=True))
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         results = dict(pool.map(one, specs))

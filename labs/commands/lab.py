@@ -14,7 +14,10 @@ from infra.automation import ClusterTarget, Engine, LearnerStack, state_paths
 from infra.render import render, to_yaml
 from infra.status import WorkloadStatus
 from labs.catalog import default_catalog
+from labs.commands.checks import Endpoints
 from labs.names import default_learner
+from labs.practice.app_workspace import CODE_LESSONS, STARTER_TAG, create_app_workspace
+from labs.practice.git_practice import default_practice_root
 from labs.sizing import footprint
 from labs.spec import LabSpec, build_spec
 
@@ -131,7 +134,7 @@ def status_table(rows: list[WorkloadStatus]) -> Table:
 
 
 def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool,
-               out: Path | None, expiry_hours: int) -> int:
+               out: Path | None, expiry_hours: int, endpoints: Endpoints | None = None) -> int:
     """Carry out a cluster action; the exit code (0 ok, 1 failed or not ready)."""
     from infra.automation import LabEnvironmentError, StackLockedError, outputs_json
     from infra.cluster.target import NoClusterError, choose
@@ -140,11 +143,17 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
 
     try:
         if action == "check":
-            from labs.commands.checks import check_learner, has_checks
+            from labs.commands.checks import check_learner, cluster_use, has_checks
 
-            needs_cluster = spec.lesson.number != 3 and has_checks(spec.lesson.number)
-            chosen = choose(context, start=False) if needs_cluster else None
-            return check_learner(spec, chosen.target if chosen else None, as_json)
+            use = cluster_use(spec.lesson.number) if has_checks(spec.lesson.number) else None
+            chosen = None
+            if use is not None:
+                try:
+                    chosen = choose(context, start=False)
+                except NoClusterError:
+                    if use == "required":
+                        raise
+            return check_learner(spec, chosen.target if chosen else None, as_json, endpoints)
         choice = choose(context, start=action in {"up", "reset"})
     except NoClusterError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -158,10 +167,15 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
             outputs = up(spec, target)
             console.print(where_things_are(outputs, target))
             if spec.lesson.number == 3:
-                from labs.practice.git_practice import create_practice_repo, default_practice_root
+                from labs.practice.git_practice import create_practice_repo
 
                 repo = create_practice_repo(default_practice_root(spec.cohort, spec.learner))
                 console.print(f"practice repository: cd {repo}  (its origin is beside it)")
+            if spec.lesson.number in CODE_LESSONS:
+                work = create_app_workspace(default_practice_root(spec.cohort, spec.learner),
+                                            spec.lesson.number)
+                console.print(f"your app for this lesson: cd {work}  (`git diff {STARTER_TAG}` "
+                              "shows your changes)")
             if as_json:
                 print(outputs_json(outputs))
             return 0

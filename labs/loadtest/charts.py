@@ -87,13 +87,19 @@ def errors_chart(summary: Summary, path: Path) -> Path:
     return _save(fig, path)
 
 
-def replicas_chart(samples: ReplicaSamples, path: Path, start: float | None = None) -> Path:
-    """Replica count over time (an HPA scaling the API during the test)."""
+def replicas_chart(samples: ReplicaSamples, path: Path, start: float | None = None,
+                   desired: ReplicaSamples | None = None) -> Path:
+    """Ready replicas over time, and what the Deployment/HPA wanted (an HPA scaling the API)."""
     samples = sorted(samples)
     origin = start if start is not None else (samples[0][0] if samples else 0)
     fig, ax = plt.subplots(figsize=(8, 3))
     ax.step([t - origin for t, _ in samples], [n for _, n in samples], where="post",
-            color="tab:blue")
+            color="tab:blue", label="ready")
+    if desired:
+        wanted = sorted(desired)
+        ax.step([t - origin for t, _ in wanted], [n for _, n in wanted], where="post",
+                color="tab:orange", linestyle="--", label="desired")
+        ax.legend(loc="upper left")
     ax.set_xlabel("seconds")
     ax.set_ylabel("replicas")
     ax.set_ylim(bottom=0)
@@ -103,7 +109,8 @@ def replicas_chart(samples: ReplicaSamples, path: Path, start: float | None = No
 
 
 def render_charts(summary: Summary, out_dir: Path,
-                  replica_samples: ReplicaSamples | None = None) -> dict[str, Path]:
+                  replica_samples: ReplicaSamples | None = None,
+                  desired_replicas: ReplicaSamples | None = None) -> dict[str, Path]:
     """Every chart of a run, by name: throughput, latency, errors (and replicas)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = {
@@ -113,5 +120,6 @@ def render_charts(summary: Summary, out_dir: Path,
     }
     if replica_samples:
         start = summary.history[0].timestamp if summary.history else None
-        charts["replicas"] = replicas_chart(replica_samples, out_dir / "replicas.png", start)
+        charts["replicas"] = replicas_chart(replica_samples, out_dir / "replicas.png", start,
+                                            desired_replicas)
     return charts

@@ -145,8 +145,10 @@ class LocalApp:
     """gunicorn serving the app on 127.0.0.1:<free port> against a LocalStack."""
 
     def __init__(self, stack: LocalStack, *, workers: int = 2, threads: int = 2,
-                 env: dict[str, str] | None = None, port: int | None = None) -> None:
+                 env: dict[str, str] | None = None, port: int | None = None,
+                 app_dir: Path = APP_DIR) -> None:
         self.stack = stack
+        self.app_dir = app_dir  # another tree of the app, e.g. a lesson's starter
         self.workers = workers
         self.threads = threads
         self.extra_env = env or {}
@@ -164,8 +166,10 @@ class LocalApp:
                 "--threads", str(self.threads), "--timeout", "60", "--graceful-timeout", "10",
                 "--error-logfile", "-", "--log-level", "warning"]
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(argv, cwd=APP_DIR, stdout=out, stderr=subprocess.STDOUT,
-                                         env={**os.environ, **self.stack.env(), **self.extra_env},
+            self.proc = subprocess.Popen(argv, cwd=self.app_dir, stdout=out,
+                                         stderr=subprocess.STDOUT,
+                                         env={**os.environ, **self.stack.env(),
+                                              **self.extra_env},
                                          start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from labs.loadtest.replicas import ReplicaHistory
 from labs.loadtest.summary import EndpointStats, SloResult, Summary
 
 STYLE = """
@@ -35,8 +36,30 @@ def _row(e: EndpointStats, label: str, css: str = "") -> str:
     return f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>"
 
 
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def replica_section(history: ReplicaHistory, start: float | None) -> str:
+    """'Replica changes during the test': one row per change of the sampled counts."""
+    head = f"<h2>Replica changes during the test</h2><p>{escape(history.describe())}</p>"
+    changes = history.changes()
+    if not changes:
+        return head
+    origin = start if start is not None else changes[0].timestamp
+    rows = ["<table><tr><th>second</th><th>desired</th><th>ready</th><th>HPA current</th>"
+            "<th>HPA desired</th></tr>"]
+    for s in changes:
+        c = s.counts
+        cells = [f"{s.timestamp - origin:+.0f}", str(c.desired), str(c.ready),
+                 _count(c.hpa_current), _count(c.hpa_desired)]
+        rows.append("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in cells) + "</tr>")
+    return head + "".join(rows) + "</table>"
+
+
 def render_html(summary: Summary, charts: Mapping[str, Path], *, title: str,
-                details: Mapping[str, str] | None = None, slo: SloResult | None = None) -> str:
+                details: Mapping[str, str] | None = None, slo: SloResult | None = None,
+                replicas: ReplicaHistory | None = None) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>",
              f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"]
     if details:
@@ -68,6 +91,9 @@ def render_html(summary: Summary, charts: Mapping[str, Path], *, title: str,
                          f"</td><td>{escape(f.get('Error', ''))}</td>"
                          f"<td>{escape(f.get('Occurrences', ''))}</td></tr>")
         parts.append("</table>")
+    if replicas is not None:
+        start = summary.history[0].timestamp if summary.history else None
+        parts.append(replica_section(replicas, start))
     parts.append("<h2>Charts</h2>")
     for name, png in charts.items():
         parts.append(f"<h3>{escape(name)}</h3><img alt='{escape(name)}' src='{data_uri(png)}'>")

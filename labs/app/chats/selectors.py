@@ -5,10 +5,11 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.models import User
 
-from .models import Conversation, Message
+from .models import Conversation, Message, MessageHistory, Notification
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
+    # BEGIN SOLUTION lesson 1
     if settings.LAB_NAIVE_QUERIES:  # benchmark baseline: participants queried per conversation
         return (Conversation.objects.filter(participants=user)
                 .annotate(message_count=Count("messages", distinct=True))
@@ -19,6 +20,11 @@ def conversation_list(*, user: User) -> QuerySet[Conversation]:
         .prefetch_related(Prefetch("participants", queryset=User.objects.order_by("email")))
         .order_by("-created_at")
     )
+    # STARTER
+    # # TODO: only the conversations `user` takes part in
+    # return (Conversation.objects.annotate(message_count=Count("messages", distinct=True))
+    #         .prefetch_related("participants").order_by("-created_at"))
+    # END SOLUTION
 
 
 def is_participant(*, conversation: Conversation, user: User) -> bool:
@@ -28,11 +34,16 @@ def is_participant(*, conversation: Conversation, user: User) -> bool:
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
     if settings.LAB_NAIVE_QUERIES:  # benchmark baseline: one query per message for its sender
         return Message.objects.filter(conversation=conversation).order_by("sent_at")
+    # BEGIN SOLUTION lesson 2
     return (
         Message.objects.filter(conversation=conversation)
         .select_related("sender")
         .order_by("sent_at")
     )
+    # STARTER
+    # # TODO: the serializer reads each message's sender: load them in the same query
+    # return Message.objects.filter(conversation=conversation).order_by("sent_at")
+    # END SOLUTION
 
 
 def message_thread(*, message: Message) -> dict:
@@ -56,3 +67,11 @@ def message_thread(*, message: Message) -> dict:
         }
 
     return build(message)
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at")
+
+
+def message_history(*, message: Message) -> QuerySet[MessageHistory]:
+    return message.history.select_related("edited_by").order_by("-edited_at")

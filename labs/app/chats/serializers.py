@@ -3,7 +3,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserSerializer
 
-from .models import Conversation, Message, Notification
+from .models import Conversation, Message, MessageHistory, Notification
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -60,3 +60,12 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ("notification_id", "message", "is_read", "created_at")
+
+
+class MessageHistorySerializer(serializers.ModelSerializer):
+    edited_by = serializers.EmailField(source="edited_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = MessageHistory
+        fields = ("history_id", "old_body", "edited_at", "edited_by")
+        read_only_fields = fields

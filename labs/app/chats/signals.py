@@ -10,17 +10,22 @@ from .models import Conversation, Message, MessageHistory, Notification
 @receiver(post_save, sender=Message)
 def notify_receivers(sender, instance: Message, created: bool, **kwargs) -> None:
     """A new message notifies every other participant of its conversation."""
+    # BEGIN SOLUTION lesson 2
     if not created:
         return
     receivers = instance.conversation.participants.exclude(pk=instance.sender_id)
     Notification.objects.bulk_create(
         Notification(user=user, message=instance) for user in receivers.only("pk")
     )
+    # STARTER
+    # # TODO: notify every other participant of the conversation
+    # END SOLUTION
 
 
 @receiver(pre_save, sender=Message)
 def keep_history_on_edit(sender, instance: Message, **kwargs) -> None:
     """Editing a message keeps its previous body in MessageHistory and marks it edited."""
+    # BEGIN SOLUTION lesson 2
     if instance._state.adding:
         return
     old_body = Message.objects.filter(pk=instance.pk).values_list("body", flat=True).first()
@@ -31,6 +36,9 @@ def keep_history_on_edit(sender, instance: Message, **kwargs) -> None:
         edited_by=getattr(instance, "_edited_by", None) or instance.sender,
     )
     instance.edited = True  # callers saving with update_fields must list "edited" too
+    # STARTER
+    # # TODO: keep the old body in MessageHistory and mark the message edited
+    # END SOLUTION
 
 
 @receiver(post_delete, sender=get_user_model())

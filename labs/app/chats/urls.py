@@ -1,7 +1,12 @@
 from django.urls import include, path
 from rest_framework_nested.routers import DefaultRouter, NestedDefaultRouter
 
-from .views import ConversationViewSet, MessageViewSet, UnreadMessagesView
+from .views import (
+    ConversationViewSet,
+    MessageViewSet,
+    NotificationListView,
+    UnreadMessagesView,
+)
 
 router = DefaultRouter()
 router.register(r"conversations", ConversationViewSet, basename="conversation")
@@ -10,6 +15,7 @@ conversations_router.register(r"messages", MessageViewSet, basename="conversatio
 
 urlpatterns = [
     path("messages/unread/", UnreadMessagesView.as_view(), name="messages-unread"),
+    path("notifications/", NotificationListView.as_view(), name="notifications"),
     path("", include(router.urls)),
     path("", include(conversations_router.urls)),
 ]

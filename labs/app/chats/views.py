@@ -14,20 +14,26 @@ from rest_framework.response import Response
 
 from . import selectors, services
 from .filters import ConversationFilter, MessageFilter
-from .models import Conversation, Message
+from .models import Conversation, Message, Notification
 from .permissions import IsParticipantOfConversation
 from .serializers import (
     ConversationCreateSerializer,
     ConversationSerializer,
     MessageCreateSerializer,
     MessageEditSerializer,
+    MessageHistorySerializer,
     MessageSerializer,
+    NotificationSerializer,
     UnreadMessageSerializer,
 )
 
 
 class MessagePagination(PageNumberPagination):
+    # BEGIN SOLUTION lesson 1
     page_size = 20
+    # STARTER
+    # page_size = 1000  # TODO: 20 messages per page
+    # END SOLUTION
 
 
 class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -42,8 +48,12 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return selectors.conversation_list(user=self.request.user)
 
     # Cached per user (the Authorization header is part of the cache key) for 60 s.
+    # BEGIN SOLUTION lesson 2
     @method_decorator(cache_page(60))
     @method_decorator(vary_on_headers("Authorization", "Cookie"))
+    # STARTER
+    # # TODO: cache this list for 60 s per user (cache_page, vary on Authorization)
+    # END SOLUTION
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -71,8 +81,12 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_conversation(self) -> Conversation:
         if not hasattr(self, "_conversation"):
             conversation = get_object_or_404(Conversation, pk=self.kwargs["conversation_pk"])
+            # BEGIN SOLUTION lesson 1
             if not selectors.is_participant(conversation=conversation, user=self.request.user):
                 raise PermissionDenied(IsParticipantOfConversation.message)
+            # STARTER
+            # # TODO: refuse anyone who is not a participant (IsParticipantOfConversation)
+            # END SOLUTION
             self._conversation = conversation
         return self._conversation
 
@@ -108,6 +122,13 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def thread(self, request, conversation_pk=None, message_id=None):
         return Response(selectors.message_thread(message=self.get_object()))
 
+    @extend_schema(responses=MessageHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, conversation_pk=None, message_id=None):
+        """Earlier bodies of an edited message, newest first (kept by the pre_save signal)."""
+        history = selectors.message_history(message=self.get_object())
+        return Response(MessageHistorySerializer(history, many=True).data)
+
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request, conversation_pk=None):
         count = services.messages_mark_read(conversation=self.get_conversation(),
@@ -123,3 +144,15 @@ class UnreadMessagesView(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Message.objects.none()
         return Message.unread.unread_for_user(self.request.user)
+
+
+class NotificationListView(ListAPIView):
+    """The signed-in user's notifications, newest first (made by the post_save signal)."""
+
+    serializer_class = NotificationSerializer
+    pagination_class = MessagePagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return selectors.notification_list(user=self.request.user)

@@ -64,6 +64,7 @@ if _unknown:
 
 MIDDLEWARE = [
     "core.metrics.PrometheusMiddleware",
+    "core.querycount.QueryCountMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -104,6 +104,7 @@ class PostRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # BEGIN SOLUTION lesson 2
         if request.method == "POST" and not _exempt(request):
             window = int(time.time() // self.window_seconds)
             key = f"lab:post-rate:{client_ip(request)}:{window}"
@@ -119,6 +120,9 @@ class PostRateLimitMiddleware:
                                f"per minute."}, status=429)
                 response["Retry-After"] = str(self.window_seconds - int(time.time()) % 60)
                 return response
+        # STARTER
+        # # TODO: answer 429 to the 6th POST within a minute from the same client IP
+        # END SOLUTION
         return self.get_response(request)
 
 
@@ -129,6 +133,7 @@ class RolePermissionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # BEGIN SOLUTION lesson 2
         path = request.path
         if path.startswith(settings.LAB_PROTECTED_PATH_PREFIXES) \
                 and not path.startswith("/admin/login/"):
@@ -136,4 +141,7 @@ class RolePermissionMiddleware:
             role = getattr(user, "role", None)
             if not user.is_authenticated or role not in settings.LAB_PRIVILEGED_ROLES:
                 return JsonResponse({"detail": "Admins and moderators only."}, status=403)
+        # STARTER
+        # # TODO: only admins and moderators reach LAB_PROTECTED_PATH_PREFIXES (else 403)
+        # END SOLUTION
         return self.get_response(request)

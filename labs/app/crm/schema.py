@@ -43,7 +43,11 @@ class OrderType(DjangoObjectType):
 
 
 class Query(graphene.ObjectType):
+    # BEGIN SOLUTION lesson 1
     hello = graphene.String(default_value="Hello, GraphQL!")
+    # STARTER
+    # hello = graphene.String()  # TODO: answer "Hello, GraphQL!"
+    # END SOLUTION
     # Arguments come from the FilterSets, e.g. allProducts(lowStock: true, orderBy: "-price").
     all_customers = DjangoFilterConnectionField(CustomerType)
     all_products = DjangoFilterConnectionField(ProductType)

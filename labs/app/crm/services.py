@@ -53,10 +53,14 @@ def customers_bulk_create(*, rows: list[dict]) -> tuple[list[Customer], list[str
 def product_create(*, name: str, price: Decimal, stock: int = 0) -> Product:
     if not (name or "").strip():
         raise CrmValidationError("Name is required.")
+    # BEGIN SOLUTION lesson 1
     if price is None or price <= 0:
         raise CrmValidationError("Price must be positive.")
     if stock is None or stock < 0:
         raise CrmValidationError("Stock cannot be negative.")
+    # STARTER
+    # # TODO: the price must be positive and the stock not negative
+    # END SOLUTION
     return Product.objects.create(name=name.strip(), price=price, stock=stock)
 
 
@@ -74,7 +78,11 @@ def order_create(*, customer_id, product_ids: list, order_date: datetime | None 
         raise CrmValidationError(f"Invalid product ID(s): {', '.join(missing)}")
     order = Order.objects.create(
         customer=customer, order_date=order_date or timezone.now(),
+        # BEGIN SOLUTION lesson 1
         total_amount=sum((p.price for p in products), Decimal("0")),
+        # STARTER
+        # total_amount=Decimal("0"),  # TODO: the sum of the products' prices
+        # END SOLUTION
     )
     order.products.set(products)
     return order

@@ -28,13 +28,20 @@ def listing_update(*, listing: Listing, **fields) -> Listing:
 
 
 def booking_total_price(*, listing: Listing, start_date: date, end_date: date) -> Decimal:
+    # BEGIN SOLUTION lesson 1
     return listing.price_per_night * (end_date - start_date).days
+    # STARTER
+    # return listing.price_per_night  # TODO: the price of every night of the stay
+    # END SOLUTION
 
 
 def booking_create(*, listing: Listing, guest: User, start_date: date, end_date: date) -> Booking:
     """Confirm a stay if the dates are free; queue the confirmation email once committed."""
+    # BEGIN SOLUTION lesson 7
     from .tasks import send_booking_confirmation
 
+    # STARTER
+    # END SOLUTION
     if end_date <= start_date:
         raise BookingError("end_date must be after start_date.")
     if start_date < date.today():
@@ -57,7 +64,12 @@ def booking_create(*, listing: Listing, guest: User, start_date: date, end_date:
                                                 end_date=end_date),
                 status=Booking.Status.CONFIRMED,
             )
+            # BEGIN SOLUTION lesson 7
             transaction.on_commit(lambda: send_booking_confirmation.delay(str(booking.pk)))
+            # STARTER
+            # # TODO: once the booking is committed, queue listings.tasks.send_booking_confirmation
+            # # for it with .delay() (transaction.on_commit), so the worker e-mails the guest
+            # END SOLUTION
     except IntegrityError as exc:  # the exclusion constraint, should the lock be bypassed
         raise BookingError("These dates overlap a confirmed booking.") from exc
     return booking

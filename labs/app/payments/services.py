@@ -24,12 +24,20 @@ class PaymentError(Exception):
 
 def payment_initiate(*, booking: Booking, user: User, callback_url: str,
                      return_url: str | None = None) -> Payment:
+    # BEGIN SOLUTION lesson 6
     if booking.guest_id != user.pk:
         raise PaymentError("Only the guest who booked can pay for the booking.")
+    # STARTER
+    # # TODO: only the guest who made the booking may pay for it
+    # END SOLUTION
     if booking.status != Booking.Status.CONFIRMED:
         raise PaymentError("Only confirmed bookings can be paid.")
+    # BEGIN SOLUTION lesson 6
     if Payment.objects.filter(booking=booking, status=Payment.Status.COMPLETED).exists():
         raise PaymentError("This booking is already paid.")
+    # STARTER
+    # # TODO: refuse a second payment for a booking that is already paid
+    # END SOLUTION
 
     payment = Payment.objects.create(
         booking=booking, amount=booking.total_price, currency="ETB",
@@ -65,9 +73,15 @@ def payment_settle(*, tx_ref: str) -> tuple[Payment, bool]:
     Payment.objects.get(tx_ref=tx_ref)  # unknown references raise DoesNotExist early
     data = chapa.verify(tx_ref)
     with transaction.atomic():
+        # BEGIN SOLUTION lesson 6
         payment = Payment.objects.select_for_update().get(tx_ref=tx_ref)
         if payment.status != Payment.Status.PENDING:
             return payment, False
+        # STARTER
+        # # TODO: settle once: lock the row (select_for_update) and leave a payment that is no
+        # # longer pending as it is, answering changed=False
+        # payment = Payment.objects.get(tx_ref=tx_ref)
+        # END SOLUTION
         status = data.get("status")
         if status == "success":
             if (Decimal(str(data.get("amount"))) != payment.amount

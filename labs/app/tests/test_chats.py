@@ -198,3 +198,30 @@ def test_unread_manager_and_endpoint(api, trio, conversation, django_assert_max_
     assert response.json()["count"] == 3
     assert api(alice).post(url(conversation, "mark-read/")).json() == {"marked_read": 3}
     assert Message.unread.unread_for_user(alice).count() == 0
+
+
+def test_notifications_endpoint_lists_only_mine(api, trio, conversation):
+    alice, bob, _ = trio
+    message = message_create(conversation=conversation, sender=alice, body="ping")
+    mine = api(bob).get("/api/notifications/").json()["results"]
+    assert [n["message"] for n in mine] == [str(message.pk)]
+    assert api(alice).get("/api/notifications/").json()["count"] == 0
+    assert api(None).get("/api/notifications/").status_code == 401
+
+
+def test_history_endpoint_shows_earlier_bodies(api, trio, conversation):
+    alice, bob, _ = trio
+    message = message_create(conversation=conversation, sender=alice, body="v1")
+    message_edit(message=message, editor=alice, body="v2")
+    history = api(bob).get(url(conversation, f"{message.pk}/history/")).json()
+    assert [(h["old_body"], h["edited_by"]) for h in history] == [("v1", alice.email)]
+
+
+def test_query_count_header_stays_flat_as_messages_grow(api, trio, conversation):
+    alice, bob, _ = trio
+    message_create(conversation=conversation, sender=alice, body="one")
+    one = int(api(bob).get(url(conversation))["X-DB-Query-Count"])
+    for i in range(10):
+        message_create(conversation=conversation, sender=(alice, bob)[i % 2], body=str(i))
+    many = int(api(bob).get(url(conversation))["X-DB-Query-Count"])
+    assert one == many > 0

@@ -142,3 +142,11 @@ def test_reviews_rating_between_1_and_5(api, guest, listing):
     assert api(listing.host).post(url, {"rating": 5}, format="json").status_code == 403
     listed = api(None).get("/api/listings/").json()["results"][0]
     assert listed["average_rating"] == 4.0 and listed["review_count"] == 1
+
+
+def test_listing_list_is_cached_for_15_minutes(api, listing):
+    first = api(None).get("/api/listings/")
+    again = api(None).get("/api/listings/")
+    assert "max-age=900" in first["Cache-Control"]
+    assert int(first["X-DB-Query-Count"]) > 0 and int(again["X-DB-Query-Count"]) == 0
+    assert again.json() == first.json()

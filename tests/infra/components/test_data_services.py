@@ -52,7 +52,9 @@ def test_chapa_sandbox_shares_the_learners_test_key_with_the_app() -> None:
     objects = rendered(6)
     [sandbox] = containers(find(objects, "Deployment", "chapa-sandbox"))
     [api] = containers(find(objects, "Deployment", "api"))
-    assert env_of(sandbox)["CHAPA_SECRET_KEY"]["valueFrom"] == \
+    assert env_of(sandbox)["CHAPA_SANDBOX_SECRET_KEY"]["valueFrom"] == \
         env_of(api)["CHAPA_SECRET_KEY"]["valueFrom"]
+    assert env_of(sandbox)["CHAPA_SANDBOX_WEBHOOK_SECRET"]["valueFrom"] == \
+        env_of(api)["CHAPA_WEBHOOK_SECRET"]["valueFrom"]
     assert env_of(api)["CHAPA_BASE_URL"]["value"] == "http://chapa-sandbox:80"
     assert find(objects, "Service", "chapa-sandbox")["spec"]["ports"][0]["targetPort"] == 8080

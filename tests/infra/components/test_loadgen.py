@@ -37,7 +37,7 @@ def test_standalone_is_a_configmap_and_one_job() -> None:
     job = objs[1]
     script = job["spec"]["template"]["spec"]["containers"][0]["args"][-1]
     for part in ("--headless", "--users 30", "--spawn-rate 5", "--run-time 120s",
-                 "--host http://api:8000", "BrowseUser"):
+                 "--host http://api ", "BrowseUser"):
         assert part in script
     assert job["spec"]["backoffLimit"] == 0
     assert job["spec"]["activeDeadlineSeconds"] > 120
