@@ -6,6 +6,7 @@ import base64
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from rich.console import Console
 
@@ -46,21 +47,36 @@ class Endpoints:
     jenkins_url: str | None = None
 
 
-def _webhook_secret(api: object | None, namespace: str) -> str | None:
-    """The lab's Chapa webhook secret, read from the learner's Secret (admin access)."""
+def _secret_value(api: object | None, namespace: str, name: str, key: str) -> str | None:
+    """One key of a Secret in the learner's namespace (admin access), or None."""
     if api is None:
         return None
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
-    from infra.components.app_env import APP_SECRET
-
     try:
-        secret = client.CoreV1Api(api).read_namespaced_secret(APP_SECRET, namespace)
+        secret = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
     except ApiException:
         return None
-    value = (secret.data or {}).get("chapa-webhook-secret")
+    value = (secret.data or {}).get(key)
     return base64.b64decode(value).decode() if value else None
+
+
+def _webhook_secret(api: object | None, namespace: str) -> str | None:
+    from infra.components.app_env import APP_SECRET  # the app's generated secrets
+
+    return _secret_value(api, namespace, APP_SECRET, "chapa-webhook-secret")
+
+
+def _jenkins_url(api: object | None, namespace: str) -> str:
+    """The port-forwarded Jenkins, signed in as the lab's admin when its Secret is readable
+    (the lab's Jenkins refuses anonymous reads)."""
+    from infra.components.ci_runner import JENKINS_SECRET
+
+    password = _secret_value(api, namespace, JENKINS_SECRET, "password")
+    if not password:
+        return LOCAL_JENKINS
+    return LOCAL_JENKINS.replace("http://", f"http://admin:{quote(password, safe='')}@")
 
 
 def context_for(spec: LabSpec, target: ClusterTarget | None,
@@ -82,11 +98,11 @@ def context_for(spec: LabSpec, target: ClusterTarget | None,
         namespace=spec.namespace, learner=spec.learner, cohort=spec.cohort, api=api,
         repo=repo, base_url=url, mail_url=ep.mail_url or LOCAL_MAILPIT,
         chapa_url=ep.chapa_url or LOCAL_CHAPA,
-        chapa_webhook_secret=ep.chapa_webhook_secret
-        or (_webhook_secret(api, spec.namespace) if lesson == 6 else None),
+        chapa_webhook_secret=ep.chapa_webhook_secret or (
+            _webhook_secret(api, spec.namespace) if lesson == 6 else None),
         reports_dir=Path("reports") / spec.learner,
-        **({"jenkins_url": ep.jenkins_url or LOCAL_JENKINS}
-           if "jenkins_url" in CheckContext.__dataclass_fields__ else {}))
+        jenkins_url=ep.jenkins_url or (_jenkins_url(api, spec.namespace) if lesson == 5
+                                       else None))
 
 
 def _no_checks(lesson: int) -> int:
@@ -97,9 +113,9 @@ def _no_checks(lesson: int) -> int:
 
 
 def cluster_use(lesson: int) -> str | None:
-    """Whether a lesson's checks read the Kubernetes API: "required", "optional" (lesson 6
-    reads the webhook secret from it when it can) or None (HTTP, git and file checks)."""
-    return {4: "required", 6: "optional"}.get(lesson)
+    """Whether a lesson's checks read the Kubernetes API: "required", "optional" (lessons 5
+    and 6 read Jenkins' and the webhook's secrets from it when they can) or None."""
+    return {4: "required", 5: "optional", 6: "optional"}.get(lesson)
 
 
 def has_checks(lesson: int) -> bool:
