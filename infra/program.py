@@ -11,7 +11,7 @@ from labs.spec import IMAGE_KEYS, LabSpec, SpecError, build_spec
 CONFIG_NAMESPACE = "prodev-labs"
 SPEC_KEYS = ("cohort", "learner", "lesson", "profile", "ciRunner", "ingressDomain",
              "ingressClass", "ingressNamespace", "registry", "buildImages", "githubRepo",
-             "storageClass", "expires", *IMAGE_KEYS.values())
+             "storageClass", "expires", "appSource", *IMAGE_KEYS.values())
 
 
 def spec_from_stack() -> LabSpec:

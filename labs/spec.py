@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from labs.catalog import CI_RUNNERS, Catalog, Lesson, Profile, default_catalog
@@ -46,6 +47,13 @@ class ImageSet:
                    jenkins=f"{registry}/prodev-labs/jenkins:{tag}")
 
 
+def with_tag(image: str, tag: str) -> str:
+    """`registry:5001/x/api:latest` -> `registry:5001/x/api:<tag>` (a port is not a tag)."""
+    name, sep, old = image.rpartition(":")
+    base = name if sep and "/" not in old else image
+    return f"{base}:{tag}"
+
+
 # Stack config key (in the `prodev-labs` namespace) for each ImageSet field.
 IMAGE_KEYS: Mapping[str, str] = {f.name: f"image{f.name.title().replace('_', '')}"
                                  for f in fields(ImageSet)}
@@ -67,6 +75,7 @@ class LabSpec:
     github_repo: str | None = None
     storage_class: str | None = None
     expires: date | None = None
+    app_source: str | None = None  # build context of the API image (a learner's app copy)
 
     @property
     def namespace(self) -> str:
@@ -94,7 +103,7 @@ def build_spec(values: Mapping[str, Any], catalog: Catalog | None = None) -> Lab
     problems: list[str] = []
     known = {"cohort", "learner", "lesson", "profile", "ciRunner", "ingressDomain",
              "ingressClass", "ingressNamespace", "registry", "buildImages", "githubRepo",
-             "storageClass", "expires", *IMAGE_KEYS.values()}
+             "storageClass", "expires", "appSource", *IMAGE_KEYS.values()}
     for key in sorted(set(values) - known):
         problems.append(f"{key}: unknown setting (known: {', '.join(sorted(known))})")
 
@@ -146,6 +155,11 @@ def build_spec(values: Mapping[str, Any], catalog: Catalog | None = None) -> Lab
         except ValueError:
             problems.append(f"expires: {values['expires']!r} is not a date like 2026-12-31")
 
+    app_source = str(values["appSource"]) if values.get("appSource") else None
+    if app_source and not (Path(app_source) / "Dockerfile").is_file():
+        problems.append(f"appSource: {app_source} has no Dockerfile (it must be a copy of the "
+                        "sample app, e.g. the one `lab up` made for the lesson)")
+
     registry = str(values.get("registry") or DEFAULT_REGISTRY)
     images = ImageSet.for_registry(registry)
     overrides = {name: str(values[key]) for name, key in IMAGE_KEYS.items() if values.get(key)}
@@ -168,6 +182,7 @@ def build_spec(values: Mapping[str, Any], catalog: Catalog | None = None) -> Lab
         github_repo=github_repo,
         storage_class=values.get("storageClass") or None,
         expires=expires,
+        app_source=app_source,
     )
 
 
@@ -185,7 +200,7 @@ def to_config(spec: LabSpec) -> dict[str, str]:
         "buildImages": "true" if spec.build_images else "false",
     }
     optional = {"ingressClass": spec.ingress_class, "githubRepo": spec.github_repo,
-                "storageClass": spec.storage_class,
+                "storageClass": spec.storage_class, "appSource": spec.app_source,
                 "expires": spec.expires.isoformat() if spec.expires else None}
     cfg.update({k: v for k, v in optional.items() if v})
     defaults = ImageSet.for_registry(spec.registry)

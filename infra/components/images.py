@@ -1,6 +1,7 @@
 """Images built from this repository with pulumi-docker and pushed to the cluster registry.
 
-Only built when the spec asks (`buildImages`, set by `lab up` on kind); otherwise the image
+Only built when the spec asks (`buildImages`, set by `lab up` on kind, with the API built from
+the learner's app copy (`appSource`) in lessons about its code); otherwise the image
 references of the spec are used as given (a prebuilt image, or the simulated cluster, whose
 pods never pull).
 """
@@ -32,7 +33,10 @@ class AppImages(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("prodevlabs:index:AppImages", name, None, opts)
         self.refs: dict[str, pulumi.Output[str]] = {}
-        for field, context in CONTEXTS.items():
+        contexts = dict(CONTEXTS)
+        if spec.app_source:  # the learner's own copy of the app, for lessons about its code
+            contexts["api"] = Path(spec.app_source)
+        for field, context in contexts.items():
             ref: str = getattr(spec.images, field)
             wanted = spec.deploys(NEEDED_BY[field]) and (
                 field != "jenkins" or spec.ci_runner == "jenkins")

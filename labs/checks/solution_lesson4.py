@@ -11,16 +11,10 @@ from typing import Any
 from kubernetes import client
 
 from infra.labels import NAME
+from labs.spec import with_tag
 
 TRACK = "labs.prodev.dev/track"
 NEW_TAG = "2.0"
-
-
-def with_tag(image: str, tag: str) -> str:
-    """`registry:5001/x/api:latest` -> `registry:5001/x/api:<tag>` (a port is not a tag)."""
-    name, sep, old = image.rpartition(":")
-    base = name if sep and "/" not in old else image
-    return f"{base}:{tag}"
 
 
 def _colour(template: Any, name: str, track: str, image: str, api: client.ApiClient) -> dict:

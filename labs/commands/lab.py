@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from labs.names import default_learner
 from labs.practice.app_workspace import CODE_LESSONS, STARTER_TAG, create_app_workspace
 from labs.practice.git_practice import default_practice_root
 from labs.sizing import footprint
-from labs.spec import LabSpec, build_spec
+from labs.spec import LabSpec, build_spec, with_tag
 
 console = Console(stderr=True)
 
@@ -69,6 +70,19 @@ def engine_for_target() -> Engine:
         return Engine(pulumi_root=None, env=dict(os.environ), paths=state_paths())
     raise RuntimeError("no Pulumi CLI: run `invoke toolchain` (builds it offline) or install "
                        "Pulumi (https://www.pulumi.com/docs/install/)")
+
+
+def for_target(spec: LabSpec, target: ClusterTarget, app_copy: Path | None) -> LabSpec:
+    """The spec as deployed on this target. On kind, images are built from this repository
+    and pushed to the local registry; for a lesson about the app's code the API (and worker)
+    image is built from the learner's own copy, tagged with the namespace, so `lab up` after
+    an edit rolls out their code and `lab check` sees their work, not the reference."""
+    if target.driver != "kind":
+        return spec
+    if app_copy is None:
+        return replace(spec, build_images=True)
+    return replace(spec, build_images=True, app_source=str(app_copy),
+                   images=replace(spec.images, api=with_tag(spec.images.api, spec.namespace)))
 
 
 def up(spec: LabSpec, target: ClusterTarget) -> dict[str, Any]:
@@ -162,6 +176,11 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
     target = choice.target
     try:
         if action in {"up", "reset"}:
+            app_copy = None
+            if spec.lesson.number in CODE_LESSONS:
+                app_copy = create_app_workspace(default_practice_root(spec.cohort, spec.learner),
+                                                spec.lesson.number)
+            spec = for_target(spec, target, app_copy)
             if action == "reset":
                 down(spec, target)
             outputs = up(spec, target)
@@ -171,11 +190,9 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
 
                 repo = create_practice_repo(default_practice_root(spec.cohort, spec.learner))
                 console.print(f"practice repository: cd {repo}  (its origin is beside it)")
-            if spec.lesson.number in CODE_LESSONS:
-                work = create_app_workspace(default_practice_root(spec.cohort, spec.learner),
-                                            spec.lesson.number)
-                console.print(f"your app for this lesson: cd {work}  (`git diff {STARTER_TAG}` "
-                              "shows your changes)")
+            if app_copy is not None:
+                console.print(f"your app for this lesson: cd {app_copy}  (`git diff "
+                              f"{STARTER_TAG}` shows your changes)")
             if as_json:
                 print(outputs_json(outputs))
             return 0
