@@ -17,6 +17,7 @@ from labs.checks.http import (
     send_message,
     sign_up,
     start_conversation,
+    two_in_a_conversation,
 )
 
 LESSON = 1
@@ -68,8 +69,7 @@ def conversations_private(ctx: CheckContext) -> str:
           f"with a PageNumberPagination of page_size {PAGE_SIZE}")
 def messages_nested(ctx: CheckContext) -> str:
     client = api(ctx)
-    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
-    cid = start_conversation(client, alice, bob)
+    alice, bob, cid = two_in_a_conversation(client)
     total = PAGE_SIZE + 3
     for i in range(total):
         send_message(client, alice if i % 2 else bob, cid, f"message {i}")

@@ -16,6 +16,7 @@ from labs.checks.http import (
     send_message,
     sign_up,
     start_conversation,
+    two_in_a_conversation,
 )
 
 LESSON = 2
@@ -28,8 +29,7 @@ MAX_POSTS = 40  # enough to pass the limit however many API workers share the co
           "participant except the sender; connect it in ChatsConfig.ready()")
 def notification(ctx: CheckContext) -> str:
     client = api(ctx)
-    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
-    cid = start_conversation(client, alice, bob)
+    alice, bob, cid = two_in_a_conversation(client)
     sent = send_message(client, alice, cid, "Are you coming tonight?")
     mine = results(client.as_user(bob.token).get("/api/notifications/").expect(
         200, doing="Bob lists his notifications (GET /api/notifications/)"))
@@ -48,8 +48,7 @@ def notification(ctx: CheckContext) -> str:
           "edited=True before an existing message is saved")
 def edit_history(ctx: CheckContext) -> str:
     client = api(ctx)
-    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
-    cid = start_conversation(client, alice, bob)
+    alice, bob, cid = two_in_a_conversation(client)
     sent = send_message(client, alice, cid, "See you at 7")
     path = f"/api/conversations/{cid}/messages/{sent['message_id']}/"
     edited = client.as_user(alice.token).patch(path, {"body": "See you at 8"}).expect(
@@ -69,8 +68,7 @@ def edit_history(ctx: CheckContext) -> str:
           "sent by them, read=False, loading only the fields shown (.only())")
 def unread(ctx: CheckContext) -> str:
     client = api(ctx)
-    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
-    cid = start_conversation(client, alice, bob)
+    alice, bob, cid = two_in_a_conversation(client)
     from_alice = send_message(client, alice, cid, "unread for Bob")
     send_message(client, bob, cid, "Bob's own message")
     as_bob = client.as_user(bob.token)
@@ -138,8 +136,7 @@ def cached_list(ctx: CheckContext) -> str:
           "cache and answers 429 once the count passes LAB_POST_RATE_LIMIT within a minute")
 def rate_limit(ctx: CheckContext) -> str:
     client = api(ctx)
-    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
-    cid = start_conversation(client, alice, bob)
+    alice, bob, cid = two_in_a_conversation(client)
     # One new client address for all the POSTs: its count starts at zero.
     sender = Api(client.base_url, alice.token, ip=client_ip())
     statuses = []

@@ -132,6 +132,12 @@ def start_conversation(client: Api, creator: User, *others: User) -> str:
     return str(body["conversation_id"])
 
 
+def two_in_a_conversation(client: Api) -> tuple[User, User, str]:
+    """Alice and Bob, new users, and the id of the conversation Alice started with Bob."""
+    alice, bob = sign_up(client, label="alice"), sign_up(client, label="bob")
+    return alice, bob, start_conversation(client, alice, bob)
+
+
 def send_message(client: Api, sender: User, conversation_id: str, body: str) -> dict[str, Any]:
     return client.as_user(sender.token).post(
         f"/api/conversations/{conversation_id}/messages/", {"body": body}
