@@ -25,7 +25,7 @@ from labs.capacity import (
     pods_from_api,
     requested_on,
 )
-from labs.commands.lab import engine_for_target
+from labs.commands.lab import engine_for_target, for_target
 from labs.roster import Roster, load_roster
 
 console = Console(stderr=True)
@@ -89,11 +89,15 @@ def up_or_down(operation: str, roster: Roster, *, context: str | None, parallel:
                 return 1
             console.print(f"[yellow]--force:[/] {fit.summary()}")
     engine = engine_for_target()
+    # On kind every stack builds and pushes the images (the reference app); Docker's layer
+    # cache makes all but the first build a cache hit.
+    specs = [for_target(s, choice.target, None) if operation == "up" else s
+             for s in roster.specs()]
     board = Board(f"cohort {roster.cohort}: {operation} lesson {roster.lesson}, "
                   f"{len(roster.learners)} learners, {parallel} at a time")
     started = time.monotonic()
     with Live(board, console=console, refresh_per_second=4, transient=False):
-        results = runner.run(operation, roster.specs(), choice.target, engine,
+        results = runner.run(operation, specs, choice.target, engine,
                              parallel=parallel, on_state=board.update)
     console.line()
     elapsed = time.monotonic() - started
