@@ -12,6 +12,7 @@ from labs.checks.http import (
     api,
     client_ip,
     query_count,
+    require_max_age,
     results,
     send_message,
     sign_up,
@@ -120,11 +121,7 @@ def cached_list(ctx: CheckContext) -> str:
     user = sign_up(client, label="cache")
     reply = client.as_user(user.token).get("/api/conversations/")
     reply.expect(200, doing="list conversations")
-    control = reply.headers.get("Cache-Control", "")
-    ages = [int(part.split("=", 1)[1]) for part in control.replace(" ", "").split(",")
-            if part.startswith("max-age=")]
-    if not ages or ages[0] < 60:
-        raise CheckFailed(f"Cache-Control is {control!r}: no max-age of 60 s or more")
+    control = require_max_age(reply, 60)
     if "authorization" not in reply.headers.get("Vary", "").lower():
         raise CheckFailed("the cached list does not vary on Authorization: one user's list "
                           "could be served to another")

@@ -117,6 +117,16 @@ def results(body: Any) -> list[Any]:
     raise CheckFailed(f"expected a list, got: {str(body)[:200]}")
 
 
+def require_max_age(reply: Reply, seconds: int) -> str:
+    """The Cache-Control header, if its max-age is at least `seconds`; else CheckFailed."""
+    control = reply.headers.get("Cache-Control", "")
+    ages = [int(part.split("=", 1)[1]) for part in control.replace(" ", "").split(",")
+            if part.startswith("max-age=")]
+    if not ages or ages[0] < seconds:
+        raise CheckFailed(f"Cache-Control is {control!r}: no max-age of {seconds} s or more")
+    return control
+
+
 def query_count(reply: Reply) -> int:
     value = reply.headers.get("X-DB-Query-Count")
     if value is None:

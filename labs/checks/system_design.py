@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from labs.checks.core import CheckContext, CheckFailed, register
-from labs.checks.http import api, query_count
+from labs.checks.http import api, query_count, require_max_age
 from labs.loadtest.results import CSV_PREFIX
 from labs.loadtest.summary import check_slo, parse, slo_for_lesson
 
@@ -36,11 +36,7 @@ def cached_listings(ctx: CheckContext) -> str:
     if 0 not in counts[1:]:
         raise CheckFailed(f"{REPEATS} identical GETs ran {counts} SQL queries: none came "
                           "from the cache")
-    control = replies[0].headers.get("Cache-Control", "")
-    ages = [int(p.split("=", 1)[1]) for p in control.replace(" ", "").split(",")
-            if p.startswith("max-age=")]
-    if not ages or ages[0] < CACHE_SECONDS:
-        raise CheckFailed(f"Cache-Control is {control!r}, not max-age={CACHE_SECONDS}")
+    control = require_max_age(replies[0], CACHE_SECONDS)
     return f"queries per request: {counts}; Cache-Control: {control}"
 
 

@@ -68,10 +68,10 @@ def test_write_starter_changes_only_that_lessons_regions(tmp_path: Path) -> None
 
 def test_lesson5_overlay_replaces_the_pipeline(tmp_path: Path) -> None:
     dest = write_starter(5, tmp_path / "app")
-    overlay = Path("labs/lessons/05-ci-cd/starter")
-    if (overlay / "Jenkinsfile").exists():
-        assert (dest / "Jenkinsfile").read_text() == (overlay / "Jenkinsfile").read_text()
-    assert not (dest / ".github" / "workflows").exists()
+    overlay = Path(__file__).resolve().parents[3] / "labs/lessons/05-ci-cd/starter"
+    assert (dest / "Jenkinsfile").read_text() == (overlay / "Jenkinsfile").read_text()
+    assert (APP_DIR / ".github" / "workflows").is_dir()
+    assert not (dest / ".github").exists()
 
 
 def test_workspace_is_created_once_and_kept(tmp_path: Path) -> None:
