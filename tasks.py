@@ -12,6 +12,7 @@ from pathlib import Path
 from invoke import Collection, Exit, task
 
 from labs.catalog import CatalogError
+from labs.commands.errors import friendly_errors
 from labs.spec import SpecError
 
 LAB_ACTIONS = ("up", "down", "status", "check", "reset", "kubeconfig", "list", "render",
@@ -51,6 +52,7 @@ def _fail(exc: Exception) -> Exit:
                        "http://127.0.0.1:8080)",
     },
 )
+@friendly_errors
 def lab(c, action, lesson=None, learner=None, cohort=None, context=None, out=None,
         profile=None, ci_runner=None, github_repo=None, json=False, expiry=8, component=None,
         replicas=None, url=None, mail_url=None, chapa_url=None, chapa_webhook_secret=None,
@@ -118,6 +120,7 @@ COHORT_ACTIONS = ("up", "down", "status", "check", "plan")
         "out": "check: directory for cohort-report.csv and .html (default reports/<cohort>)",
     },
 )
+@friendly_errors
 def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False, json=False,
            out=None):
     """A whole class: one isolated namespace and stack per learner.
@@ -174,6 +177,7 @@ CLUSTER_ACTIONS = ("up", "down", "status")
         "json": "status: print JSON",
     },
 )
+@friendly_errors
 def cluster(c, action, driver="sim", name=None, nodes=3, node_cpu="16", node_memory="64Gi",
             workers=0, json=False):
     """The local cluster labs run on, e.g. `invoke cluster up --driver sim --nodes 10`.
@@ -203,6 +207,7 @@ def cluster(c, action, driver="sim", name=None, nodes=3, node_cpu="16", node_mem
 
 # --- toolchain: pulumi, provider and control-plane binaries built offline ------------------
 @task(help={"status": "only show which toolchain entries are built; build nothing"})
+@friendly_errors
 def toolchain(c, status=False):
     """Build pulumi, the provider and the control plane offline (from the Go module proxy).
 
@@ -219,11 +224,9 @@ def toolchain(c, status=False):
         for key, built in tc.status().items():
             console.print(f"{key:45} {'[green]built[/]' if built else '[red]missing[/]'}")
         return
-    try:
-        with console.status("building toolchain") as spinner:
-            t = tc.ensure_toolchain(progress=lambda m: (spinner.update(m), console.log(m)))
-    except tc.ToolchainError as exc:
-        raise _fail(exc) from None
+    from labs.commands.build_display import ensure_toolchain_shown
+
+    t = ensure_toolchain_shown(console)
     console.print(f"[bold green]toolchain ready[/] in {tc.toolchain_dir()}")
     console.print(f"pulumi {t.versions.pulumi}, kubernetes provider {t.versions.pulumi_kubernetes},"
                   f" kubernetes {t.versions.kubernetes}, etcd {t.versions.etcd}, "
@@ -267,6 +270,7 @@ def test(c, fast=False):
         "context": "kubeconfig context of the cluster (default: the running local one)",
     },
 )
+@friendly_errors
 def loadtest(c, target=None, learner=None, lesson=None, users=20, spawn_rate=5,
              duration="60s", scenario="mixed", workers=0, cohort=None, context=None):
     """Load test your stack with Locust and get CSV, an HTML report and PNG charts.
@@ -299,6 +303,7 @@ BENCH_ACTIONS = ("api", "cohort")
         "parallel": "cohort: the orchestrator's pool size (default 4)",
     },
 )
+@friendly_errors
 def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:

@@ -30,14 +30,34 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from platformdirs import user_cache_dir
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One build step as announced before any work: what, how long it took cold here."""
+
+    key: str
+    expected_seconds: float
+    cached: bool
+
+
+class Meter(Protocol):
+    """Receives how far a multi-step build is (a progress bar, a test recorder)."""
+
+    def plan(self, steps: Sequence[PlannedStep]) -> None: ...
+
+    def update(self, key: str, fraction: float, note: str) -> None: ...
+
+    def finish(self, key: str, seconds: float, cached: bool) -> None: ...
 
 STAMP = ".complete"
 
@@ -74,6 +94,13 @@ class Versions:
 
 
 VERSIONS = Versions()
+
+# Cold build seconds per entry, measured on this project's 2-core machine (empty Go caches):
+# the progress display's time estimate before the build itself has shown its pace.
+COLD_SECONDS: dict[str, float] = {
+    "etcd": 64, "kwok": 60, "mailpit": 54, "pulumi-language-python": 60, "pulumi": 900,
+    "kubernetes": 900, "pulumi-resource-kubernetes": 600,
+}
 
 # Staging modules k8s.io/kubernetes replaces with ./staging/src/...; the wrapper module replaces
 # each with its v0.<minor>.<patch> release instead.
@@ -359,18 +386,33 @@ def _go_env() -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], *, cwd: Path, log: Path, env: Mapping[str, str] | None = None) -> str:
+def _run(cmd: list[str], *, cwd: Path, log: Path, env: Mapping[str, str] | None = None,
+         on_line: Callable[[str], None] | None = None) -> str:
+    """Run ``cmd``; stderr goes to ``log`` (and, line by line, to ``on_line``)."""
     with log.open("a") as fh:
         fh.write(f"\n$ (cd {cwd} && {' '.join(cmd)})\n")
         fh.flush()
-        proc = subprocess.run(cmd, cwd=cwd, env=dict(env or _go_env()), stdout=subprocess.PIPE,
-                              stderr=fh, text=True)
-        fh.write(proc.stdout)
-    if proc.returncode != 0:
+        if on_line is None:
+            proc = subprocess.run(cmd, cwd=cwd, env=dict(env or _go_env()),
+                                  stdout=subprocess.PIPE, stderr=fh, text=True)
+            out, code = proc.stdout, proc.returncode
+        else:
+            with subprocess.Popen(cmd, cwd=cwd, env=dict(env or _go_env()),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) as child:
+                assert child.stderr is not None and child.stdout is not None
+                for line in child.stderr:
+                    fh.write(line)
+                    on_line(line.rstrip("\n"))
+                out, code = child.stdout.read(), child.wait()
+        fh.write(out)
+    if code != 0:
         tail = "".join(log.read_text(errors="replace").splitlines(True)[-25:])
-        raise ToolchainError(f"`{' '.join(cmd)}` failed (exit {proc.returncode}); "
-                             f"log: {log}\n{tail}")
-    return proc.stdout
+        what = " ".join(Path(cmd[0]).name if i == 0 else a for i, a in enumerate(cmd[:2]))
+        raise ToolchainError(f"`{what} ...` failed (exit {code}) in {cwd.name}: see {log}; "
+                             "fix the cause and run the same command again (finished parts "
+                             f"are kept)\n{tail}")
+    return out
 
 
 def _ldflags(extra: tuple[str, ...]) -> str:
@@ -417,7 +459,26 @@ def _module_dir(go: str, mod: str, version: str, *, cwd: Path, log: Path) -> Pat
     return Path(json.loads(out)["Dir"])
 
 
-def build_go(build: GoBuild, root: Path | None = None, progress: Progress | None = None) -> Path:
+class _PackageCounter:
+    """Turns ``go build -v`` output (one line per package compiled) into a fraction of the
+    packages ``go list -deps`` names: real progress, not a guess."""
+
+    def __init__(self, key: str, total: int, meter: Meter | None) -> None:
+        self.key, self.total, self.meter, self.done = key, max(total, 1), meter, 0
+
+    def __call__(self, line: str) -> None:
+        if not line or line.startswith(("#", " ", "go: ")) or self.meter is None:
+            return
+        self.done += 1
+        self.meter.update(self.key, min(self.done / self.total, 0.99), line.strip())
+
+
+def _count_deps(go: str, pkgs: Sequence[str], *, cwd: Path, log: Path) -> int:
+    return len(_run([go, "list", "-deps", *pkgs], cwd=cwd, log=log).split())
+
+
+def build_go(build: GoBuild, root: Path | None = None, progress: Progress | None = None,
+             meter: Meter | None = None) -> Path:
     """Build one wrapper-module entry unless its stamp exists; returns its bin dir."""
     d = entry_dir(build, root)
     if is_built(build, root):
@@ -436,10 +497,12 @@ def build_go(build: GoBuild, root: Path | None = None, progress: Progress | None
     d.mkdir(parents=True, exist_ok=True)
     (d / STAMP).unlink(missing_ok=True)
     bin_tmp = _fresh_dir(d / "bin.partial")
+    counter = _PackageCounter(build.name, _count_deps(go, [p for p, _ in build.packages],
+                                                      cwd=work, log=log), meter)
     for pkg, out in build.packages:
         say(f"{build.key}: go build {pkg}")
-        _run([go, "build", "-trimpath", "-ldflags", _ldflags(build.ldflags), "-o",
-              str(bin_tmp / out), pkg], cwd=work, log=log)
+        _run([go, "build", "-v", "-trimpath", "-ldflags", _ldflags(build.ldflags), "-o",
+              str(bin_tmp / out), pkg], cwd=work, log=log, on_line=counter)
     for a in build.assets:
         src = _module_dir(go, a.module, a.version, cwd=work, log=log) / a.path
         dst = bin_tmp / Path(a.dest).relative_to("bin")
@@ -462,7 +525,8 @@ def _swap_in(src: Path, dst: Path) -> None:
 
 
 def build_kubernetes_provider(v: Versions = VERSIONS, root: Path | None = None,
-                              progress: Progress | None = None) -> Path:
+                              progress: Progress | None = None,
+                              meter: Meter | None = None) -> Path:
     """Build pulumi-resource-kubernetes from a writable copy of the provider module.
 
     The module's main package embeds schema-embed.json and terraform-mapping-embed.json, which
@@ -504,9 +568,12 @@ def build_kubernetes_provider(v: Versions = VERSIONS, root: Path | None = None,
     say(f"{name}: go build ./cmd/pulumi-resource-kubernetes")
     flag = f"-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=" \
            f"{v.pulumi_kubernetes}"
-    _run([go, "build", "-trimpath", "-ldflags", _ldflags((flag,)), "-o",
+    counter = _PackageCounter("pulumi-resource-kubernetes",
+                              _count_deps(go, ["./cmd/pulumi-resource-kubernetes"], cwd=mod,
+                                          log=log), meter)
+    _run([go, "build", "-v", "-trimpath", "-ldflags", _ldflags((flag,)), "-o",
           str(bin_tmp / "pulumi-resource-kubernetes"), "./cmd/pulumi-resource-kubernetes"],
-         cwd=mod, log=log)
+         cwd=mod, log=log, on_line=counter)
     _swap_in(bin_tmp, d / "bin")
     seconds = round(time.monotonic() - started, 1)
     _write_stamp(d, name="pulumi-resource-kubernetes", version=v.pulumi_kubernetes,
@@ -536,20 +603,47 @@ def install_provider_plugin(tc: Toolchain, binary: Path, progress: Progress | No
     stamp.write_text(tc.versions.pulumi_kubernetes + "\n")
 
 
+def plan(versions: Versions = VERSIONS, root: Path | None = None) -> list[PlannedStep]:
+    """The steps :func:`ensure_toolchain` takes, each with its cold time and cached state."""
+    root = root or cache_root()
+    built = status(versions, root)
+    steps = [PlannedStep(b.name, COLD_SECONDS.get(b.name, 60), built[b.key])
+             for b in recipes(versions)]
+    prov = f"pulumi-resource-kubernetes-{versions.pulumi_kubernetes}"
+    steps.append(PlannedStep("pulumi-resource-kubernetes",
+                             COLD_SECONDS["pulumi-resource-kubernetes"], built[prov]))
+    return steps
+
+
+def is_complete(versions: Versions = VERSIONS, root: Path | None = None) -> bool:
+    return all(status(versions, root).values())
+
+
 def ensure_toolchain(progress: Progress | None = None, *, versions: Versions = VERSIONS,
-                     root: Path | None = None) -> Toolchain:
+                     root: Path | None = None, meter: Meter | None = None) -> Toolchain:
     """Build whatever is missing (idempotent) and return the complete Toolchain.
 
-    ``progress`` gets one short line per step. Cold builds take tens of minutes on 2 cores
-    (kube-apiserver and pulumi dominate); a warm call only checks stamps.
+    ``progress`` gets one short line per step; ``meter`` the plan, then each step's fraction
+    done and its end. Cold builds take tens of minutes on 2 cores (kube-apiserver and pulumi
+    dominate); a warm call only checks stamps.
     """
     root = root or cache_root()
     with _locked(toolchain_dir(root)):
-        for b in recipes(versions):
-            if progress and is_built(b, root):
+        steps = plan(versions, root)
+        if meter:
+            meter.plan(steps)
+        for b, step in zip(recipes(versions), steps, strict=False):
+            if progress and step.cached:
                 progress(f"{b.key}: cached")
-            build_go(b, root, progress)
-        binary = build_kubernetes_provider(versions, root, progress)
+            started = time.monotonic()
+            build_go(b, root, progress, meter)
+            if meter:
+                meter.finish(b.name, time.monotonic() - started, step.cached)
+        started = time.monotonic()
+        binary = build_kubernetes_provider(versions, root, progress, meter)
+        if meter:
+            meter.finish("pulumi-resource-kubernetes", time.monotonic() - started,
+                         steps[-1].cached)
         tc = toolchain(versions, root)
         _link_language_host(tc)
         install_provider_plugin(tc, binary, progress)

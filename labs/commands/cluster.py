@@ -27,8 +27,10 @@ def up(driver: str, name: str | None, nodes: int, node_cpu: str, node_memory: st
             return 1
         print(f"export KUBECONFIG={path}")
         return 0
+    from labs.commands.build_display import ensure_toolchain_shown
+
     sim = SimCluster(name=name or DEFAULT_SIM, nodes=nodes, node_cpu=node_cpu,
-                     node_memory=node_memory)
+                     node_memory=node_memory, toolchain=ensure_toolchain_shown(console))
     try:
         with console.status("starting cluster") as spinner:
             st = sim.up(progress=lambda m: (spinner.update(m), console.log(m)))

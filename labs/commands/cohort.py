@@ -78,6 +78,10 @@ def plan(roster: Roster, context: str | None) -> int:
 
 def up_or_down(operation: str, roster: Roster, *, context: str | None, parallel: int,
                force: bool = False) -> int:
+    if operation == "up" and context is None:
+        from labs.commands.build_display import ensure_toolchain_shown
+
+        ensure_toolchain_shown(console)
     choice = choose(context, start=operation == "up")
     console.print(f"cluster: {choice.reason}")
     if operation == "up":

@@ -168,6 +168,10 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
                     if use == "required":
                         raise
             return check_learner(spec, chosen.target if chosen else None, as_json, endpoints)
+        if action in {"up", "reset"} and context is None:
+            from labs.commands.build_display import ensure_toolchain_shown
+
+            ensure_toolchain_shown(console)
         choice = choose(context, start=action in {"up", "reset"})
     except NoClusterError as exc:
         console.print(f"[red]error:[/] {exc}")
