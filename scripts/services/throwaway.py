@@ -186,13 +186,18 @@ class RabbitMQ(_Server):
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base / "advanced.config"),
             "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
             "RABBITMQ_PID_FILE": str(self.base / "rabbit.pid"),
+            # The Erlang distribution listener (RABBITMQ_DIST_PORT) binds every interface
+            # unless told which one.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
 
     def start(self) -> RabbitMQ:
         self.base = Path(tempfile.mkdtemp(prefix="throwaway-rabbitmq-"))
         (self.base / "enabled_plugins").write_text("[].\n")
+        # `listeners.tcp.default = PORT` would listen on every interface (it overrides
+        # RABBITMQ_NODE_IP_ADDRESS); an address:port listener stays on loopback.
         (self.base / "rabbitmq.conf").write_text(
-            f"loopback_users.guest = true\nlisteners.tcp.default = {self.port}\n")
+            f"loopback_users.guest = true\nlisteners.tcp.1 = 127.0.0.1:{self.port}\n")
         (self.base / "rabbitmq-env.conf").write_text("")
         log = self.base / "server.log"
         with open(log, "wb") as out:
