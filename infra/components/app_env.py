@@ -2,7 +2,9 @@
 
 Every variable of the contract is set on the API, worker and beat containers: secret ones by
 reference to a Secret, the rest as plain values. Where a lesson does not deploy the component a
-variable points at, the contract's default is used.
+variable points at, the contract's default is used, except for credentials: a secret variable
+is never a plain value, so without its component (RabbitMQ in lessons 1, 2 and 5) it is left
+out and the app falls back to its own default.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def app_env(spec: LabSpec) -> list[dict[str, Any]]:
         ref = SECRET_REFS.get(var.name)
         if ref is not None and (ref[2] is None or spec.deploys(ref[2])):
             env.append(secret_env(var.name, ref[0], ref[1]))
+        elif var.secret or ref is not None:
+            continue  # a credential: from a Secret or not at all, never in plain env
         elif var.name in plain:
             env.append({"name": var.name, "value": plain[var.name]})
         else:

@@ -7,6 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from infra.components.app_env import SECRET_REFS
 from labs.app.envcontract import CELERY_APP, VARIABLES
 from tests.infra.conftest import containers, env_of, find, rendered
 
@@ -42,6 +45,52 @@ def test_env_contract_program_sets_exactly_what_the_app_reads() -> None:
                        ("Job", None)]:
         [container] = containers(find(objects, kind, name))
         assert set(env_of(container)) == contract, f"{kind} {name}"
+
+
+CREDENTIALS = {v.name for v in VARIABLES if v.secret} | set(SECRET_REFS)
+
+
+def app_containers(objects: list[dict]) -> list[tuple[str, dict]]:
+    """(kind/name, container) of every workload running the app image (api, Job, workers)."""
+    found = []
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "Job", "StatefulSet"):
+            continue
+        for container in containers(obj):
+            if set(env_of(container)) & {"DJANGO_SECRET_KEY"}:
+                found.append((f"{obj['kind']}/{obj['metadata']['name']}", container))
+    return found
+
+
+@pytest.mark.parametrize("lesson", [1, 2, 4, 5, 6, 7, 8])
+def test_no_credential_is_a_plain_value_in_any_lesson(lesson: int) -> None:
+    workloads = app_containers(rendered(lesson))
+    assert workloads
+    for where, container in workloads:
+        plain = sorted(name for name, env in env_of(container).items()
+                       if name in CREDENTIALS and "valueFrom" not in env)
+        assert plain == [], f"lesson {lesson} {where}: credentials in plain env: {plain}"
+
+
+def test_lessons_without_rabbitmq_carry_no_broker_credentials() -> None:
+    for lesson in (1, 2, 5):
+        for where, container in app_containers(rendered(lesson)):
+            env = env_of(container)
+            assert "RABBITMQ_PASSWORD" not in env and "RABBITMQ_USER" not in env, where
+    [api] = containers(find(rendered(4), "Deployment", "api"))
+    assert env_of(api)["RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "password"
+
+
+def test_app_settings_load_from_the_env_of_a_lesson_without_rabbitmq() -> None:
+    """The app falls back to its own defaults for what a lesson leaves out."""
+    [api] = containers(find(rendered(1), "Deployment", "api"))
+    env = {name: e.get("value", "from-a-secret") for name, e in env_of(api).items()}
+    python = APP_DIR / ".venv" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", "import config.settings as s; "
+                          "print(s.CELERY_BROKER_URL.split('@')[-1])"],
+                         cwd=APP_DIR, env={"PATH": os.environ["PATH"], **env}, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == "localhost:5672/%2F"  # the contract defaults
 
 
 def test_secret_env_points_at_existing_secret_keys() -> None:
