@@ -150,6 +150,11 @@ def status_table(rows: list[WorkloadStatus]) -> Table:
 def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool,
                out: Path | None, expiry_hours: int, endpoints: Endpoints | None = None) -> int:
     """Carry out a cluster action; the exit code (0 ok, 1 failed or not ready)."""
+    from labs.commands import practice
+
+    if spec.lesson.number in practice.LESSONS:  # lesson 3: no cluster, toolchain or Docker
+        return practice.run(action, spec, as_json=as_json, endpoints=endpoints)
+
     from infra.automation import LabEnvironmentError, StackLockedError, outputs_json
     from infra.cluster.target import NoClusterError, choose
     from infra.kubeconfig import admin_client, learner_kubeconfig, write_kubeconfig
@@ -189,11 +194,6 @@ def run_action(action: str, spec: LabSpec, *, context: str | None, as_json: bool
                 down(spec, target)
             outputs = up(spec, target)
             console.print(where_things_are(outputs, target))
-            if spec.lesson.number == 3:
-                from labs.practice.git_practice import create_practice_repo
-
-                repo = create_practice_repo(default_practice_root(spec.cohort, spec.learner))
-                console.print(f"practice repository: cd {repo}  (its origin is beside it)")
             if app_copy is not None:
                 console.print(f"your app for this lesson: cd {app_copy}  (`git diff "
                               f"{STARTER_TAG}` shows your changes)")

@@ -7,7 +7,9 @@
   `src/app.py` as main's second commit, so merging it into `develop` (or `main`) conflicts;
 - `experiment` holds a typo fix worth cherry-picking ("docs: fix typo in README") and a
   throwaway commit that is not;
-- `refs/practice/start` marks main's starting point (the checks use it as a reference).
+- `refs/practice/start` marks main's starting point, `refs/practice/update-greeting` and
+  `refs/practice/experiment` the scripted branches' commits: the checks find them there even
+  after the learner deletes those branches (locally and on origin).
 
 All of it is pushed to origin, so the learner starts from a clean, in-sync clone.
 """
@@ -21,9 +23,16 @@ from pathlib import Path
 ORIGIN_DIR = "origin.git"
 WORK_DIR = "practice"
 START_REF = "refs/practice/start"
+CONFLICT_REF = "refs/practice/update-greeting"
+EXPERIMENT_REF = "refs/practice/experiment"
 SETUP_AUTHOR = ("Lab Setup", "lab-setup@prodev.dev")
 CONFLICT_BRANCH = "feature/update-greeting"
 CONFLICT_FILE = "src/app.py"
+CONFLICT_SUBJECT = "feat: friendlier greeting"
+START_SUBJECT = "fix: greeting punctuation"
+TYPO_SUBJECT = "docs: fix typo in README"  # on experiment: worth cherry-picking
+WIP_SUBJECT = "wip: try a new layout"  # on experiment, after the typo fix: not
+REBASE_BRANCH = "try-rebase"  # where the learner replays feature/update-greeting onto main
 
 
 class GitError(RuntimeError):
@@ -108,18 +117,19 @@ def create_practice_repo(root: Path) -> Path:
     })
 
     git(work, "switch", "--quiet", "-c", CONFLICT_BRANCH)
-    _commit(work, "feat: friendlier greeting", {CONFLICT_FILE: _app("Hello, learners")})
+    _commit(work, CONFLICT_SUBJECT, {CONFLICT_FILE: _app("Hello, learners")})
 
     git(work, "switch", "--quiet", "main")
-    _commit(work, "fix: greeting punctuation", {CONFLICT_FILE: _app("Hello!")})
+    _commit(work, START_SUBJECT, {CONFLICT_FILE: _app("Hello!")})
 
     git(work, "switch", "--quiet", "-c", "experiment")
-    _commit(work, "docs: fix typo in README",
-            {"README.md": README.replace("Welcom ", "Welcome ")})
-    _commit(work, "wip: try a new layout", {"layout.txt": "an idea that did not work out\n"})
+    _commit(work, TYPO_SUBJECT, {"README.md": README.replace("Welcom ", "Welcome ")})
+    _commit(work, WIP_SUBJECT, {"layout.txt": "an idea that did not work out\n"})
     git(work, "switch", "--quiet", "main")
 
-    git(work, "update-ref", START_REF, "main")
+    for ref, branch in ((START_REF, "main"), (CONFLICT_REF, CONFLICT_BRANCH),
+                        (EXPERIMENT_REF, "experiment")):
+        git(work, "update-ref", ref, branch)
     git(work, "push", "--quiet", "origin", "main", CONFLICT_BRANCH, "experiment")
     git(work, "branch", "--quiet", "--set-upstream-to=origin/main", "main")
     git(work, "fetch", "--quiet", "origin")

@@ -1,15 +1,24 @@
 """Reference solution of lesson 3: the git commands a learner runs, in order.
 
 `solve(repo)` takes the practice clone from `create_practice_repo` to a state where every
-lesson 3 check passes. The guide (labs/lessons/03-advanced-git/README.md) shows the same steps
-as shell commands.
+lesson 3 check passes, one function per step of the guide
+(labs/lessons/03-advanced-git/README.md, whose own shell blocks a test runs literally);
+`solve(repo, skip={"stash"})` leaves steps out so tests can do them another way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 
-from labs.practice.git_practice import CONFLICT_BRANCH, CONFLICT_FILE, git, run_git
+from labs.practice.git_practice import (
+    CONFLICT_BRANCH,
+    CONFLICT_FILE,
+    REBASE_BRANCH,
+    TYPO_SUBJECT,
+    git,
+    run_git,
+)
 
 # A pre-commit hook refusing files added to a directory that has no README.
 PRE_COMMIT_HOOK = """#!/bin/sh
@@ -57,28 +66,31 @@ def install_hook(repo: Path) -> Path:
     return hook
 
 
-def solve(repo: Path) -> None:
-    repo = Path(repo)
-    # git-flow: develop from main, pushed.
+def develop(repo: Path) -> None:
+    """git-flow: develop from main, pushed."""
     git(repo, "switch", "--quiet", "main")
     git(repo, "switch", "--quiet", "-c", "develop")
     git(repo, "push", "--quiet", "-u", "origin", "develop")
 
-    # feature/implement-login with its scaffolding commit, merged into develop.
+
+def features(repo: Path) -> None:
+    """feature/implement-login (its scaffolding commit) and feature/implement-signup, each
+    merged into develop."""
     git(repo, "switch", "--quiet", "-c", "feature/implement-login", "develop")
     _write_commit(repo, "src/login.html", "<form id=login></form>\n",
                   "feat: scaffolding login page")
     git(repo, "switch", "--quiet", "develop")
     git(repo, "merge", "--quiet", "--no-ff", "--no-edit", "feature/implement-login")
-
-    # feature/implement-signup, merged into develop.
     git(repo, "switch", "--quiet", "-c", "feature/implement-signup", "develop")
     _write_commit(repo, "src/signup.html", "<form id=signup></form>\n",
                   "feat: signup page")
     git(repo, "switch", "--quiet", "develop")
     git(repo, "merge", "--quiet", "--no-ff", "--no-edit", "feature/implement-signup")
 
-    # The scripted conflict: merge, resolve by hand, commit the merge.
+
+def conflict(repo: Path) -> None:
+    """The scripted conflict: merge, resolve by hand, commit the merge."""
+    git(repo, "switch", "--quiet", "develop")
     merged = run_git(repo, "merge", "--no-ff", "--no-edit", CONFLICT_BRANCH, check=False)
     if merged.returncode == 0:
         raise RuntimeError(f"expected {CONFLICT_BRANCH} to conflict, it merged cleanly")
@@ -86,12 +98,40 @@ def solve(repo: Path) -> None:
     git(repo, "add", "--", CONFLICT_FILE)
     git(repo, "commit", "--quiet", "--no-edit")
 
-    # Optional practice: cherry-pick the typo fix from `experiment`.
-    typo_fix = git(repo, "log", "--format=%H", "--grep=^docs: fix typo in README$",
-                   "experiment")
+
+def rebase(repo: Path) -> None:
+    """The same branch replayed onto main instead: a line of commits, no merge commit."""
+    git(repo, "switch", "--quiet", "-c", REBASE_BRANCH, CONFLICT_BRANCH)
+    if run_git(repo, "rebase", "main", check=False).returncode == 0:
+        raise RuntimeError(f"expected rebasing {CONFLICT_BRANCH} onto main to conflict")
+    (repo / CONFLICT_FILE).write_text(RESOLVED_APP)
+    git(repo, "add", "--", CONFLICT_FILE)
+    git(repo, "-c", "core.editor=true", "rebase", "--continue")
+    git(repo, "switch", "--quiet", "develop")
+
+
+def cherry_pick(repo: Path) -> None:
+    """Only the typo fix from `experiment`, not the wip commit on top of it."""
+    git(repo, "switch", "--quiet", "develop")
+    typo_fix = git(repo, "log", "--format=%H", f"--grep=^{TYPO_SUBJECT}$", "experiment")
     git(repo, "cherry-pick", typo_fix)
 
-    # release/1.0.0 from develop, merged into main (tagged) and back into develop.
+
+def stash(repo: Path) -> None:
+    """A change put aside to look at main, brought back and committed on develop."""
+    git(repo, "switch", "--quiet", "develop")
+    notes = repo / "docs" / "README.md"
+    notes.write_text(notes.read_text() + "\nBranches: feature/* from develop, release/* to "
+                     "main.\n")
+    git(repo, "stash", "--quiet")
+    git(repo, "switch", "--quiet", "main")
+    git(repo, "switch", "--quiet", "develop")
+    git(repo, "stash", "pop", "--quiet")
+    git(repo, "commit", "--quiet", "-am", "docs: branching notes")
+
+
+def release(repo: Path) -> None:
+    """release/1.0.0 from develop, merged into main (tagged) and back into develop; pushed."""
     git(repo, "switch", "--quiet", "-c", "release/1.0.0", "develop")
     _write_commit(repo, "VERSION", "1.0.0\n", "chore: release 1.0.0")
     git(repo, "switch", "--quiet", "main")
@@ -102,4 +142,17 @@ def solve(repo: Path) -> None:
     git(repo, "push", "--quiet", "origin", "main", "develop")
     git(repo, "push", "--quiet", "origin", "v1.0.0")
 
-    install_hook(repo)
+
+STEPS: dict[str, Callable[[Path], object]] = {
+    "develop": develop, "features": features, "conflict": conflict, "rebase": rebase,
+    "cherry-pick": cherry_pick, "stash": stash, "release": release, "hook": install_hook,
+}
+
+
+def solve(repo: Path, skip: Collection[str] = ()) -> None:
+    unknown = set(skip) - STEPS.keys()
+    if unknown:
+        raise ValueError(f"unknown steps {sorted(unknown)}; steps: {', '.join(STEPS)}")
+    for name, step in STEPS.items():
+        if name not in skip:
+            step(Path(repo))
