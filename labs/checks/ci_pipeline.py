@@ -1,5 +1,6 @@
-"""Lesson 5 checks: the GitHub Actions workflow and the Jenkinsfile of the learner's app, and
-the learner's Jenkins having run that pipeline green with a test report.
+"""Lesson 5 checks: the GitHub Actions workflow, the Travis CI configuration and the
+Jenkinsfile of the learner's app, and the learner's Jenkins having run that pipeline green with
+a test report.
 
 ctx.repo is the learner's working tree of the sample app; ctx.jenkins_url their Jenkins.
 """
@@ -13,6 +14,10 @@ from labs.checks.ci_stages import STAGES, command_stages, covers, junit_paths
 from labs.checks.core import CheckContext, CheckFailed, register
 from labs.checks.jenkins_api import JenkinsError, NotFound, junit_report, last_build, redact
 from labs.checks.jenkinsfile import Block, JenkinsfileError, Stage, parse, stages
+from labs.checks.travis import CAN_FAIL, TRAVIS_FILE
+from labs.checks.travis import SCHEMA as TRAVIS_SCHEMA
+from labs.checks.travis import Command as TravisCommand
+from labs.checks.travis import read as read_travis
 from labs.checks.workflows import (
     WORKFLOW_DIR,
     Graph,
@@ -161,6 +166,96 @@ def workflow_stages(ctx: CheckContext) -> str:
 def _first(steps: list[Step], of: Step) -> Step:
     """The first of `steps` in the same job as `of`, before it."""
     return next(s for s in steps if (s.file, s.job) == (of.file, of.job) and s.index < of.index)
+
+
+# --- ci.travis-valid, ci.travis-stages -----------------------------------------------------
+
+TRAVIS_WHAT = {
+    "install": "install: pip install -r requirements-dev.txt",
+    "lint": "script: ruff check .",
+    "test": "script: pytest",
+    "build": "docker build, with services: [docker]",
+    "push": "docker push, after the build",
+}
+
+
+def _travis_file(ctx: CheckContext) -> Path:
+    path = _tree(ctx) / TRAVIS_FILE
+    if not path.is_file():
+        raise CheckFailed(f"there is no {TRAVIS_FILE} at the root of the working tree")
+    return path
+
+
+@register(LESSON, "ci.travis-valid", f"{TRAVIS_FILE} passes Travis CI's schema",
+          f"check-jsonschema --builtin-schema {TRAVIS_SCHEMA} {TRAVIS_FILE} shows each error; a "
+          "phase (install, script, ...) takes a command or a list of commands, services a list "
+          "of names such as docker, postgresql, rabbitmq")
+def travis_valid(ctx: CheckContext) -> str:
+    path = _travis_file(ctx)
+    problems = [f"{TRAVIS_FILE}: {e}" for e in schema_errors(path, TRAVIS_SCHEMA)]
+    if problems:
+        raise CheckFailed(f"{len(problems)} schema error(s): {_listed(problems)}")
+    return f"{TRAVIS_FILE} valid"
+
+
+def _before_in_job(first: list[TravisCommand], then: TravisCommand) -> TravisCommand | None:
+    return next((c for c in first if c.job == then.job and c.at < then.at), None)
+
+
+@register(LESSON, "ci.travis-stages",
+          "Travis installs, lints and tests, then builds and pushes only once they passed",
+          "Travis clones the repository itself. In a job: install: pip install -r "
+          "requirements-dev.txt, script: ruff check . and pytest. Build and push the image "
+          "(services: [docker]; docker build, then docker push) in a later build stage "
+          "(stages: [test, image] and a jobs.include entry with stage: image), or in "
+          "after_success/deploy of the job that lints and tests; never in the same script: "
+          "Travis runs every script command even after one has failed")
+def travis_stages(ctx: CheckContext) -> str:
+    try:
+        config = read_travis(_travis_file(ctx))
+    except WorkflowLoadError as exc:
+        raise CheckFailed(f"{TRAVIS_FILE}: {exc}") from None
+    commands = list(config.commands())
+    by = {stage: [c for c in commands if stage in c.stages()] for stage in STAGES[1:]}
+    for stage in STAGES[1:]:
+        if not by[stage]:
+            raise CheckFailed(f"no {stage} command in {TRAVIS_FILE} ({TRAVIS_WHAT[stage]})")
+
+    def usable(found: list[TravisCommand], stage: str) -> list[TravisCommand]:
+        """Commands that can fail the build, in a job that has the code (Travis' clone)."""
+        ok = [c for c in found if c.phase in CAN_FAIL and config.jobs[c.job].clones]
+        if not ok:
+            c = found[0]
+            why = (f"runs in {c.phase}, which cannot fail the build" if c.phase not in CAN_FAIL
+                   else "runs in a job with git: {clone: false}, without the code")
+            raise CheckFailed(f"{c.where} {why} (the {stage} belongs in script)")
+        return ok
+
+    lints = usable(by["lint"], "lint")
+    tests = [t for t in usable(by["test"], "test") if _before_in_job(by["install"], t)]
+    if not tests:
+        raise CheckFailed(f"{by['test'][0].where} runs before any install of the requirements "
+                          "in its job (install: pip install -r requirements-dev.txt)")
+    builds = [b for b in by["build"] if config.jobs[b.job].clones]
+    docker = [b for b in builds if "docker" in config.jobs[b.job].services]
+    if not docker:
+        where = (builds or by["build"])[0]
+        raise CheckFailed(f"{where.where}: that job has no Docker (services: [docker])")
+    gated = [b for b in docker if any(config.precedes(t, b) for t in tests)
+             and any(config.precedes(lint, b) for lint in lints)]
+    if not gated:
+        raise CheckFailed(f"{docker[0].where} does not wait for lint and test: build in a later "
+                          "build stage (jobs.include with stage: image), or in after_success or "
+                          "deploy of the job whose script lints and tests")
+    pushes = [p for p in by["push"] if any(p == b or config.after_in_job(b, p) for b in gated)]
+    if not pushes:
+        raise CheckFailed(f"{by['push'][0].where} does not push an image built after lint and "
+                          "test (push after the build, in the same job)")
+    install = _before_in_job(by["install"], tests[0])
+    order = [install, lints[0], tests[0], gated[0], pushes[0]]
+    return "checkout: Travis' clone; " + "; ".join(
+        f"{stage}: {c.job_label} {c.phase}[{c.index}]"
+        for stage, c in zip(STAGES[1:], order, strict=True))
 
 
 # --- ci.jenkinsfile-stages ----------------------------------------------------------------

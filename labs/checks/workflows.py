@@ -40,8 +40,8 @@ def workflow_files(repo: Path) -> list[Path]:
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = get_builtin_schema(SCHEMA)
+def _validator(name: str = SCHEMA) -> jsonschema.protocols.Validator:
+    schema = get_builtin_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
@@ -105,8 +105,9 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
     return [leaf for sub in meant for leaf in _leaves(sub)]
 
 
-def schema_errors(path: Path) -> list[str]:
-    """`path.to.field: message` for every schema error of one workflow file."""
+def schema_errors(path: Path, schema: str = SCHEMA) -> list[str]:
+    """`path.to.field: message` for every error of one file against a vendored schema of
+    check-jsonschema (GitHub's workflow schema unless told otherwise)."""
     try:
         data = load(path)
     except WorkflowLoadError as exc:
@@ -114,7 +115,7 @@ def schema_errors(path: Path) -> list[str]:
     if data is None:
         return ["the file is empty"]
     found: list[str] = []
-    for error in _validator().iter_errors(data):
+    for error in _validator(schema).iter_errors(data):
         for leaf in _leaves(error):
             line = f"{_path(leaf.absolute_path)}: {_message(leaf)}"
             if line not in found:

@@ -18,8 +18,9 @@ APP = ROOT / "labs" / "app"
 LESSON_DIR = ROOT / "labs" / "lessons" / "05-ci-cd"
 STARTER = LESSON_DIR / "starter"
 APP_FILES = ("Dockerfile", "requirements.txt", "requirements-dev.txt", ".flake8", "ruff.toml")
-IDS = ["ci.workflow-valid", "ci.workflow-stages", "ci.jenkinsfile-stages", "ci.jenkins-green"]
-OFFLINE = IDS[:3]  # the checks that read only the working tree
+IDS = ["ci.workflow-valid", "ci.workflow-stages", "ci.travis-valid", "ci.travis-stages",
+       "ci.jenkinsfile-stages", "ci.jenkins-green"]
+OFFLINE = IDS[:5]  # the checks that read only the working tree
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -46,7 +47,20 @@ def solved(starter: Path) -> Path:
     """The reference solution: the reference app's own pipelines (the starter drops them)."""
     shutil.copy2(APP / "Jenkinsfile", starter / "Jenkinsfile")
     shutil.copytree(APP / ".github", starter / ".github")
+    shutil.copy2(APP / ".travis.yml", starter / ".travis.yml")
     return starter
+
+
+@pytest.fixture
+def solved_copy(tmp_path: Path) -> Path:
+    """A solved tree beside the starter fixture's (that one is edited in place)."""
+    tree = tmp_path / "solved"
+    tree.mkdir()
+    for name in (*APP_FILES, "Jenkinsfile", ".travis.yml"):
+        shutil.copy2(APP / name, tree / name)
+    shutil.copytree(APP / ".github", tree / ".github")
+    _git(tree, "init", "--quiet", "--initial-branch=main")
+    return tree
 
 
 def _ctx(repo: Path, jenkins_url: str | None = None) -> CheckContext:
@@ -88,6 +102,7 @@ def test_every_check_fails_on_the_starter(starter: Path) -> None:
         _failed(r)
     by_id = {r.id: r.detail for r in results}
     assert "no workflow files" in by_id["ci.workflow-valid"]
+    assert "there is no .travis.yml" in by_id["ci.travis-stages"]
     assert "no lint stage" in by_id["ci.jenkinsfile-stages"]
     assert "never run" in by_id["ci.jenkins-green"]
 
@@ -109,6 +124,15 @@ def test_generated_starter_app_has_the_starter_pipeline(tmp_path: Path) -> None:
     tree = write_starter(5, tmp_path / "app")
     assert (tree / "Jenkinsfile").read_text() == (STARTER / "Jenkinsfile").read_text()
     assert not (tree / ".github").exists()
+    assert (APP / ".travis.yml").is_file() and not (tree / ".travis.yml").exists()
+
+
+@pytest.mark.unit
+def test_the_working_tree_checks_fail_on_the_starter_and_pass_on_the_solution(
+        starter: Path, solved_copy: Path) -> None:
+    for check_id in OFFLINE:
+        _failed(_result(starter, check_id))
+        assert _result(solved_copy, check_id).passed, _result(solved_copy, check_id)
 
 
 @pytest.mark.unit
@@ -247,6 +271,106 @@ def test_build_in_a_workflow_run_after_ci_passes(solved: Path) -> None:
     dep.write_text(dep.read_text().replace(
         "  workflow_run:\n    workflows: [CI]\n    types: [completed]\n", "  push:\n"))
     assert "does not wait for lint and test" in _failed(_result(solved, "ci.workflow-stages"))
+
+
+# --- ci.travis-valid, ci.travis-stages -------------------------------------------------------
+
+def _travis(repo: Path, old: str, new: str) -> None:
+    path = repo / ".travis.yml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.unit
+def test_travis_schema_errors_name_the_field(solved: Path) -> None:
+    _travis(solved, "      services: [docker]\n", "      services: [dockerd]\n")
+    _travis(solved, "dist: jammy", "dist: [jammy]")
+    detail = _failed(_result(solved, "ci.travis-valid"))
+    assert "2 schema error(s)" in detail
+    assert ".travis.yml: dist: ['jammy'] is not one of" in detail
+    assert ".travis.yml: jobs.include[2]" in detail
+    # Not YAML at all: the line is named.
+    (solved / ".travis.yml").write_text("language: python\nscript: [\n")
+    assert ".travis.yml: line 3: not valid YAML" in _failed(_result(solved, "ci.travis-valid"))
+    assert "not valid YAML" in _failed(_result(solved, "ci.travis-stages"))
+
+
+IMAGE_STAGE = "  - name: image\n    if: type = push AND (branch = main OR tag IS present)\n"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # The image stage runs first: nothing waits for the tests.
+    ("  - test\n" + IMAGE_STAGE, IMAGE_STAGE + "  - test\n", "does not wait for lint and test"),
+    ("    - stage: image\n", "    - stage: test\n", "does not wait for lint and test"),
+    ("      services: [docker]\n", "", "that job has no Docker (services: [docker])"),
+    ("      script: >-\n        pytest", "      after_success: >-\n        pytest",
+     "runs in after_success, which cannot fail the build"),
+    ("      install: pip install -r requirements-dev.txt\n      before_script: psql",
+     "      install: skip\n      before_script: psql", "before any install of the requirements"),
+    ("        - docker push \"$IMAGE:$TAG\"\n", "", "no push command"),
+    ("        - docker build -t \"$IMAGE:$TAG\" .\n        - docker push \"$IMAGE:$TAG\"\n",
+     "        - docker push \"$IMAGE:$TAG\"\n        - docker build -t \"$IMAGE:$TAG\" .\n",
+     "does not push an image built after lint and test"),
+    ("      name: tests\n", "      name: tests\n      git: {clone: false}\n", "without the code"),
+], ids=["image-stage-first", "image-in-test-stage", "no-docker-service", "pytest-after-success",
+        "no-install", "no-push", "push-before-build", "no-clone"])
+def test_travis_stage_rules(solved: Path, old: str, new: str, expected: str) -> None:
+    _travis(solved, old, new)
+    assert _result(solved, "ci.travis-valid").passed  # each is valid Travis, only wrong
+    assert expected in _failed(_result(solved, "ci.travis-stages"))
+
+
+ONE_TRAVIS_JOB = """\
+language: python
+python: "3.12"
+services: [docker]
+install: pip install -r requirements-dev.txt
+script:
+  - ruff check .
+  - pytest
+{tail}
+"""
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("tail", "passed"), [
+    # Every script command runs even after a failing one: a build there is not gated.
+    ("  - docker build -t api .\n  - docker push api", False),
+    ("after_success:\n  - docker build -t api .\n  - docker push api", True),
+    ("after_success: docker build -t api .\ndeploy:\n  provider: script\n"
+     "  script: docker push api", True),
+    ("after_script:\n  - docker build -t api .\n  - docker push api", False),
+], ids=["in-script", "after-success", "deploy-script", "after-script"])
+def test_travis_single_job(solved: Path, tail: str, passed: bool) -> None:
+    (solved / ".travis.yml").write_text(ONE_TRAVIS_JOB.replace("{tail}", tail))
+    assert _result(solved, "ci.travis-valid").passed
+    result = _result(solved, "ci.travis-stages")
+    assert result.passed is passed, result
+    if not passed:
+        assert "does not wait for lint and test" in _failed(result)
+
+
+@pytest.mark.unit
+def test_travis_jobs_without_a_stage_join_the_one_before(solved: Path) -> None:
+    # No `stages:` list: stages run in order of first use; an entry without `stage:` joins
+    # the stage of the entry before it.
+    (solved / ".travis.yml").write_text("""\
+language: python
+install: pip install -r requirements-dev.txt
+jobs:
+  include:
+    - stage: checks
+      script: ruff check .
+    - script: pytest
+    - stage: deliver
+      services: docker
+      script: docker build -t api . && docker push api
+""")
+    result = _result(solved, "ci.travis-stages")
+    assert result.passed, result
+    assert "build: jobs.include[2] script[0]; push: jobs.include[2] script[0]" in result.detail
 
 
 # --- ci.jenkinsfile-stages --------------------------------------------------------------------
