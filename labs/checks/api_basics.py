@@ -102,9 +102,11 @@ def bookings(ctx: CheckContext) -> str:
     return f"listing {listing['listing_id']} booked for 2 nights: 3000.00"
 
 
-def graphql(ctx: CheckContext, query: str, variables: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
-    reply = api(ctx).post("/graphql", {"query": query, "variables": variables or {}})
+def graphql(ctx: CheckContext, query: str, variables: dict[str, Any] | None = None,
+            token: str | None = None) -> dict[str, Any]:
+    """POST /graphql; `token` signs the request in (the CRM's mutations need a user)."""
+    client = api(ctx) if token is None else api(ctx).as_user(token)
+    reply = client.post("/graphql", {"query": query, "variables": variables or {}})
     body = reply.expect(200, 400, doing="POST /graphql")
     if not isinstance(body, dict):
         raise CheckFailed(f"/graphql answered {str(body)[:200]}")
@@ -135,34 +137,37 @@ CREATE_ORDER = """mutation($customer: ID!, $products: [ID!]!) {
 }"""
 
 
-def _product(ctx: CheckContext, price: str, stock: int = 1) -> dict[str, Any]:
+def _product(ctx: CheckContext, token: str, price: str, stock: int = 1) -> dict[str, Any]:
     return graphql(ctx, CREATE_PRODUCT, {"name": f"Item {price}", "price": price,
-                                         "stock": stock})
+                                         "stock": stock}, token)
 
 
 @register(LESSON, "graphql.crm", "CRM mutations validate and total orders",
           "CreateProduct refuses a price <= 0 or a negative stock with an error; CreateOrder "
-          "sets totalAmount to the sum of its products' prices")
+          "sets totalAmount to the sum of its products' prices (mutations need a JWT: "
+          "Authorization: Bearer <access>)")
 def crm(ctx: CheckContext) -> str:
     import uuid
 
-    bad = _product(ctx, "-5.00")
+    token = sign_up(api(ctx), label="crm").token
+    bad = _product(ctx, token, "-5.00")
     made = ((bad.get("data") or {}).get("createProduct") or {}).get("product")
     if made or not bad.get("errors"):
         raise CheckFailed("createProduct accepted a price of -5.00 (it must answer an error)")
     ids, prices = [], ("120.50", "79.50")
     for price in prices:
-        body = _product(ctx, price)
+        body = _product(ctx, token, price)
         product = ((body.get("data") or {}).get("createProduct") or {}).get("product")
         if not product:
             raise CheckFailed(f"createProduct failed: {body.get('errors')}")
         ids.append(product["id"])
     customer = graphql(ctx, CREATE_CUSTOMER, {"name": "Lab Check",
-                                              "email": f"crm-{uuid.uuid4().hex[:8]}@x.dev"})
+                                              "email": f"crm-{uuid.uuid4().hex[:8]}@x.dev"},
+                       token)
     cust = ((customer.get("data") or {}).get("createCustomer") or {}).get("customer")
     if not cust:
         raise CheckFailed(f"createCustomer failed: {customer.get('errors')}")
-    order = graphql(ctx, CREATE_ORDER, {"customer": cust["id"], "products": ids})
+    order = graphql(ctx, CREATE_ORDER, {"customer": cust["id"], "products": ids}, token)
     made_order = ((order.get("data") or {}).get("createOrder") or {}).get("order")
     if not made_order:
         raise CheckFailed(f"createOrder failed: {order.get('errors')}")

@@ -11,8 +11,17 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PublicUserSerializer(serializers.ModelSerializer):
+    """What anyone, signed in or not, may see of a host or a reviewer: no contact details."""
+
+    class Meta:
+        model = User
+        fields = ("user_id", "first_name")
+        read_only_fields = fields
+
+
 class SignupSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, validators=[validate_password])
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)

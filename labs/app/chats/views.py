@@ -1,16 +1,18 @@
 """Thin views: validate input, call a service or a selector, serialize the result."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_page
 from django.views.decorators.vary import vary_on_headers
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, get_object_or_404
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+
+from core.lookups import UUID_PATTERN
 
 from . import selectors, services
 from .filters import ConversationFilter, MessageFilter
@@ -41,6 +43,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = ConversationSerializer
     permission_classes = [IsParticipantOfConversation]
     filterset_class = ConversationFilter
+    lookup_value_regex = UUID_PATTERN  # also the {conversation_pk} of the nested routes
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -77,10 +80,13 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = MessageFilter
     ordering_fields = ["sent_at"]
     lookup_field = "message_id"
+    lookup_value_regex = UUID_PATTERN
 
     def get_conversation(self) -> Conversation:
         if not hasattr(self, "_conversation"):
-            conversation = get_object_or_404(Conversation, pk=self.kwargs["conversation_pk"])
+            # DRF's get_object_or_404: an id that is no UUID is a 404, not a ValidationError.
+            conversation = get_object_or_404(Conversation.objects.all(),
+                                             pk=self.kwargs["conversation_pk"])
             # BEGIN SOLUTION lesson 1
             if not selectors.is_participant(conversation=conversation, user=self.request.user):
                 raise PermissionDenied(IsParticipantOfConversation.message)
@@ -102,7 +108,8 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         serializer.is_valid(raise_exception=True)
         parent = None
         if serializer.validated_data.get("parent_message"):
-            parent = get_object_or_404(Message, pk=serializer.validated_data["parent_message"],
+            parent = get_object_or_404(Message.objects.all(),
+                                       pk=serializer.validated_data["parent_message"],
                                        conversation=conversation)
         message = services.message_create(conversation=conversation, sender=request.user,
                                           body=serializer.validated_data["body"],
@@ -118,6 +125,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                         body=serializer.validated_data["body"])
         return Response(MessageSerializer(message).data)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # the message and its replies, nested
     @action(detail=True, methods=["get"])
     def thread(self, request, conversation_pk=None, message_id=None):
         return Response(selectors.message_thread(message=self.get_object()))
@@ -129,6 +137,8 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         history = selectors.message_history(message=self.get_object())
         return Response(MessageHistorySerializer(history, many=True).data)
 
+    @extend_schema(request=None, responses=inline_serializer(
+        "MarkedRead", {"marked_read": serializers.IntegerField()}))
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request, conversation_pk=None):
         count = services.messages_mark_read(conversation=self.get_conversation(),

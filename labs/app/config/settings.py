@@ -64,6 +64,8 @@ if _unknown:
 
 MIDDLEWARE = [
     "core.metrics.PrometheusMiddleware",
+    # Before anything reads the body: an oversized one gets a clean 413 (core/bodylimit.py).
+    "core.bodylimit.RequestBodyLimitMiddleware",
     "core.querycount.QueryCountMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,6 +127,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Bodies above this answer 413 (core.bodylimit), JSON included (Django's own default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -141,13 +147,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a nesting limit (core/parsers.py); errors are JSON (core/errors.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # documents the 4xx answers too
 }
 
 SIMPLE_JWT = {
@@ -162,9 +175,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Messaging, listings, bookings and Chapa payments for the backend program.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "listings.models.Booking.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+    },
 }
 
-GRAPHENE = {"SCHEMA": "crm.schema.schema"}
+# Connections give at most 50 rows (crm/limits.py counts a query's cost with the same number).
+GRAPHENE = {"SCHEMA": "crm.schema.schema", "RELAY_CONNECTION_MAX_LIMIT": 50}
 
 # Celery: RabbitMQ broker; no result backend (tasks report through their side effects).
 CELERY_BROKER_URL = "amqp://{user}:{password}@{host}:{port}/{vhost}".format(

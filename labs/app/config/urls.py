@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from graphene_django.views import GraphQLView
 
 from core.health import healthz, readyz
 from core.metrics import metrics_view
 from core.views import AdminStatsView
+from crm.views import LabGraphQLView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,8 +17,14 @@ urlpatterns = [
     path("api/admin/stats/", AdminStatsView.as_view(), name="admin-stats"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("graphql", csrf_exempt(GraphQLView.as_view(graphiql=True))),
+    path("graphql", csrf_exempt(LabGraphQLView.as_view(graphiql=True))),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+# JSON for what Django answers itself (unknown paths, bad Host headers, crashes).
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"

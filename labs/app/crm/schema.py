@@ -1,6 +1,8 @@
 """GraphQL CRM at /graphql: a hello query, filtered lists and four mutations.
 
 Resolvers stay thin: reads go through django-filter FilterSets, writes through crm.services.
+`{ hello }` and allProducts are public; customers, orders and the mutations need a signed-in
+user (`Authorization: Bearer <access token>`, crm.auth.login_required).
 """
 
 import graphene
@@ -9,6 +11,7 @@ from graphene_django.filter import DjangoFilterConnectionField
 from graphql import GraphQLError
 
 from . import services
+from .auth import login_required
 from .filters import CustomerFilter, OrderFilter, ProductFilter
 from .models import Customer, Order, Product
 
@@ -53,6 +56,11 @@ class Query(graphene.ObjectType):
     all_products = DjangoFilterConnectionField(ProductType)
     all_orders = DjangoFilterConnectionField(OrderType)
 
+    @login_required
+    def resolve_all_customers(self, info, **kwargs):
+        return Customer.objects.all()
+
+    @login_required
     def resolve_all_orders(self, info, **kwargs):
         return Order.objects.select_related("customer").prefetch_related("products")
 
@@ -82,6 +90,7 @@ class CreateCustomer(graphene.Mutation):
     customer = graphene.Field(CustomerType)
     message = graphene.String()
 
+    @login_required
     def mutate(self, info, input):
         try:
             customer = services.customer_create(**input)
@@ -97,8 +106,12 @@ class BulkCreateCustomers(graphene.Mutation):
     customers = graphene.List(CustomerType)
     errors = graphene.List(graphene.String)
 
+    @login_required
     def mutate(self, info, input):
-        created, errors = services.customers_bulk_create(rows=[dict(row) for row in input])
+        try:
+            created, errors = services.customers_bulk_create(rows=[dict(row) for row in input])
+        except services.CrmValidationError as exc:
+            raise GraphQLError(str(exc)) from exc
         return BulkCreateCustomers(customers=created, errors=errors)
 
 
@@ -108,6 +121,7 @@ class CreateProduct(graphene.Mutation):
 
     product = graphene.Field(ProductType)
 
+    @login_required
     def mutate(self, info, input):
         try:
             product = services.product_create(**input)
@@ -122,6 +136,7 @@ class CreateOrder(graphene.Mutation):
 
     order = graphene.Field(OrderType)
 
+    @login_required
     def mutate(self, info, input):
         try:
             order = services.order_create(**input)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,15 +18,36 @@ from .models import Customer, Order, Product
 PHONE_PATTERN = re.compile(r"^(\+\d{7,15}|\d{10}|\d{3}-\d{3}-\d{4})$")
 
 
+MAX_NAME = 200  # the models' max_length
+MAX_EMAIL = 254
+MAX_BULK_ROWS = 100
+MAX_ORDER_PRODUCTS = 50
+MAX_PRICE = Decimal("99999999.99")  # max_digits=10, decimal_places=2
+
+
 class CrmValidationError(Exception):
     pass
+
+
+def _ids(values: list, what: str) -> list[uuid.UUID]:
+    """Primary keys as UUIDs; a malformed one is the client's error, not the database's."""
+    try:
+        return [value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+                for value in values]
+    except ValueError:
+        raise CrmValidationError(f"Invalid {what} ID(s): {', '.join(map(str, values))}"
+                                 ) from None
 
 
 def customer_create(*, name: str, email: str, phone: str | None = None) -> Customer:
     name = (name or "").strip()
     if not name:
         raise CrmValidationError("Name is required.")
+    if len(name) > MAX_NAME:
+        raise CrmValidationError(f"Name is longer than {MAX_NAME} characters.")
     try:
+        if len(email or "") > MAX_EMAIL:
+            raise DjangoValidationError("too long")
         validate_email(email)
     except DjangoValidationError as exc:
         raise CrmValidationError(f"Invalid email: {email}") from exc
@@ -39,6 +61,8 @@ def customer_create(*, name: str, email: str, phone: str | None = None) -> Custo
 
 def customers_bulk_create(*, rows: list[dict]) -> tuple[list[Customer], list[str]]:
     """Create every valid row; report the others. One bad row does not undo the rest."""
+    if len(rows) > MAX_BULK_ROWS:
+        raise CrmValidationError(f"At most {MAX_BULK_ROWS} customers at once.")
     created: list[Customer] = []
     errors: list[str] = []
     for index, row in enumerate(rows):
@@ -53,6 +77,10 @@ def customers_bulk_create(*, rows: list[dict]) -> tuple[list[Customer], list[str
 def product_create(*, name: str, price: Decimal, stock: int = 0) -> Product:
     if not (name or "").strip():
         raise CrmValidationError("Name is required.")
+    if len(name.strip()) > MAX_NAME:
+        raise CrmValidationError(f"Name is longer than {MAX_NAME} characters.")
+    if price is not None and (not price.is_finite() or abs(price) > MAX_PRICE):
+        raise CrmValidationError(f"Price must be at most {MAX_PRICE}.")
     # BEGIN SOLUTION lesson 1
     if price is None or price <= 0:
         raise CrmValidationError("Price must be positive.")
@@ -66,14 +94,22 @@ def product_create(*, name: str, price: Decimal, stock: int = 0) -> Product:
 
 @transaction.atomic
 def order_create(*, customer_id, product_ids: list, order_date: datetime | None = None) -> Order:
-    customer = Customer.objects.filter(pk=customer_id).first()
+    try:
+        [customer_pk] = _ids([customer_id], "customer")
+    except CrmValidationError:
+        raise CrmValidationError(f"Invalid customer ID: {customer_id}") from None
+    customer = Customer.objects.filter(pk=customer_pk).first()
     if customer is None:
         raise CrmValidationError(f"Invalid customer ID: {customer_id}")
     if not product_ids:
         raise CrmValidationError("Select at least one product.")
-    products = list(Product.objects.filter(pk__in=product_ids))
-    found = {str(p.pk) for p in products}
-    missing = [str(pid) for pid in product_ids if str(pid) not in found]
+    if len(product_ids) > MAX_ORDER_PRODUCTS:
+        raise CrmValidationError(f"At most {MAX_ORDER_PRODUCTS} products in one order.")
+    wanted = _ids(product_ids, "product")
+    products = list(Product.objects.filter(pk__in=wanted))
+    found = {p.pk for p in products}
+    missing = [str(pid) for pid, key in zip(product_ids, wanted, strict=True)
+               if key not in found]
     if missing:
         raise CrmValidationError(f"Invalid product ID(s): {', '.join(missing)}")
     order = Order.objects.create(

@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from accounts.serializers import PublicUserSerializer
+
 from .models import Booking, Listing, Review
 
 
 class ListingSerializer(serializers.ModelSerializer):
-    host = serializers.EmailField(source="host.email", read_only=True)
+    host = PublicUserSerializer(read_only=True)  # listings are public: no e-mail addresses
     average_rating = serializers.FloatField(read_only=True, allow_null=True, default=None)
     review_count = serializers.IntegerField(read_only=True, default=0)
 
@@ -38,7 +40,7 @@ class BookingCreateSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
-    author = serializers.EmailField(source="author.email", read_only=True)
+    author = PublicUserSerializer(read_only=True)
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
     class Meta:

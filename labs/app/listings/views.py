@@ -9,6 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from core.lookups import UUID_PATTERN
+
 from . import selectors, services
 from .filters import BookingFilter, ListingFilter
 from .models import Booking
@@ -27,6 +29,7 @@ class ListingViewSet(viewsets.ModelViewSet):
     filterset_class = ListingFilter
     ordering_fields = ["price_per_night", "created_at"]
     lookup_field = "listing_id"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         return selectors.listing_list()
@@ -50,7 +53,9 @@ class ListingViewSet(viewsets.ModelViewSet):
         serializer.instance = services.listing_update(listing=serializer.instance,
                                                       **serializer.validated_data)
 
-    @extend_schema(request=ReviewSerializer, responses=ReviewSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=ReviewSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ReviewSerializer,
+                   responses={201: ReviewSerializer})
     @action(detail=True, methods=["get", "post"],
             permission_classes=[permissions.IsAuthenticatedOrReadOnly])
     def reviews(self, request, listing_id=None):
@@ -75,6 +80,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
     lookup_field = "booking_id"
+    lookup_value_regex = UUID_PATTERN
 
     def get_permissions(self):
         if self.action == "create":

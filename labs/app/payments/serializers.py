@@ -16,3 +16,13 @@ class PaymentSerializer(serializers.ModelSerializer):
 class PaymentInitiateSerializer(serializers.Serializer):
     booking = serializers.PrimaryKeyRelatedField(queryset=Booking.objects.all())
     return_url = serializers.URLField(required=False, allow_blank=True)
+
+
+class PaymentSettledSerializer(PaymentSerializer):
+    """A payment after asking Chapa; `changed` says whether this call changed its status."""
+
+    changed = serializers.BooleanField(read_only=True)
+
+    class Meta(PaymentSerializer.Meta):
+        fields = (*PaymentSerializer.Meta.fields, "changed")
+        read_only_fields = fields

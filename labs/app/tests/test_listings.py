@@ -18,7 +18,8 @@ def test_only_hosts_create_listings(api, host, guest):
     payload = {"title": "Flat", "location": "Addis Ababa", "price_per_night": "900.00"}
     assert api(guest).post("/api/listings/", payload, format="json").status_code == 403
     created = api(host).post("/api/listings/", payload, format="json")
-    assert created.status_code == 201 and created.json()["host"] == host.email
+    assert created.status_code == 201
+    assert created.json()["host"] == {"user_id": str(host.pk), "first_name": host.first_name}
 
 
 def test_only_the_owner_changes_a_listing(api, listing, make_user):
@@ -150,3 +151,20 @@ def test_listing_list_is_cached_for_15_minutes(api, listing):
     assert "max-age=900" in first["Cache-Control"]
     assert int(first["X-DB-Query-Count"]) > 0 and int(again["X-DB-Query-Count"]) == 0
     assert again.json() == first.json()
+
+
+def test_public_reads_show_no_email_addresses(api, listing, make_user):
+    """Issue 11, item 3: hosts and reviewers are named, never reachable by e-mail."""
+    from listings.models import Review
+
+    reviewer = make_user("guest")
+    Review.objects.create(listing=listing, author=reviewer, rating=4, comment="Quiet")
+    for client in (api(None), api(make_user("guest"))):  # anonymous, or any other user
+        for path in ("/api/listings/", f"/api/listings/{listing.pk}/",
+                     f"/api/listings/{listing.pk}/reviews/"):
+            body = client.get(path).content.decode()
+            assert listing.host.email not in body and reviewer.email not in body, path
+            assert "@" not in body, path
+    detail = api(None).get(f"/api/listings/{listing.pk}/").json()
+    assert detail["host"] == {"user_id": str(listing.host.pk),
+                              "first_name": listing.host.first_name}
