@@ -301,10 +301,12 @@ BENCH_ACTIONS = ("api", "cohort")
         "duration": "api: seconds per level and variant (default 15)",
         "learners": "cohort: cohort sizes, comma-separated (default 5,10)",
         "parallel": "cohort: the orchestrator's pool size (default 4)",
+        "profile": "cohort: instead, profile one run of N learners: CPU per process, pulumi "
+                   "CLI call and thread, and on the cluster side",
     },
 )
 @friendly_errors
-def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4):
+def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4, profile=0):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:
         raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
@@ -313,6 +315,11 @@ def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4):
         from bench import api
 
         api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration))
+        return
+    if int(profile):
+        from bench.cohort_profile import profile as run_profile
+
+        run_profile(int(profile), int(parallel))
         return
     from bench import cohort as bench_cohort
 

@@ -7,6 +7,7 @@ For each cohort size it measures wall seconds and CPU seconds per learner for
 Writes bench/results/cohort.json and cohort.png and prints a table with the ratios.
 
     python -m bench.cohort --learners 5,10        (or: invoke bench cohort --learners 5,10)
+    python -m bench.cohort --profile 10           (where a learner's CPU goes: a table)
 """
 
 from __future__ import annotations
@@ -174,5 +175,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", default="5,10")
     parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile one cohort run of N learners instead")
+    parser.add_argument("--profile-name", default="cohort-profile")
     args = parser.parse_args()
-    run(tuple(int(x) for x in args.learners.split(",")), args.parallel)
+    if args.profile:
+        from bench.cohort_profile import profile
+
+        profile(args.profile, args.parallel, name=args.profile_name)
+    else:
+        run(tuple(int(x) for x in args.learners.split(",")), args.parallel)
