@@ -23,6 +23,7 @@ from typing import Any
 from platformdirs import user_state_dir
 from pulumi import automation as auto
 
+from infra import reaper
 from infra.program import CONFIG_NAMESPACE, main
 from labs import secrets as lab_secrets
 from labs.spec import LabSpec, to_config
@@ -116,6 +117,7 @@ class Engine:
         env["PULUMI_BACKEND_URL"] = backend_url(self.paths)
         env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(ensure_passphrase(self.paths))
         env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        env[reaper.MARK] = reaper.run_mark()  # the run's CLIs and their plugins carry it
         command = None
         if self.pulumi_root is not None:
             command = auto.PulumiCommand(root=str(self.pulumi_root), skip_version_check=True)
@@ -165,10 +167,11 @@ class LearnerStack:
         stack.set_all_config(values)
 
     def up(self, on_output: Callable[[str], None] | None = None) -> auto.UpResult:
-        self.recover()
-        self.configure()
-        return self._guard(lambda: self.stack.up(on_output=on_output or _quiet,
-                                                 color="never", suppress_progress=True))
+        with reaper.guard():
+            self.recover()
+            self.configure()
+            return self._guard(lambda: self.stack.up(on_output=on_output or _quiet,
+                                                     color="never", suppress_progress=True))
 
     def recover(self) -> None:
         """Make an interrupted update resumable: drop locks of dead local processes, and
@@ -185,15 +188,17 @@ class LearnerStack:
 
     def destroy(self, on_output: Callable[[str], None] | None = None,
                 remove: bool = True) -> None:
-        self._guard(lambda: self.stack.destroy(on_output=on_output or _quiet, color="never",
-                                               suppress_progress=True))
-        if remove:
-            self.stack.workspace.remove_stack(self.spec.stack_name)
+        with reaper.guard():
+            self._guard(lambda: self.stack.destroy(on_output=on_output or _quiet,
+                                                   color="never", suppress_progress=True))
+            if remove:
+                self.stack.workspace.remove_stack(self.spec.stack_name)
 
     def outputs(self) -> dict[str, Any]:
         return {k: v.value for k, v in self.stack.outputs().items()}
 
     def _guard(self, run: Callable[[], Any]) -> Any:
+        reaper.raise_if_stopping()
         try:
             return run()
         except auto.ConcurrentUpdateError as exc:

@@ -3,17 +3,19 @@
 Each learner has a stack and a workspace directory of its own (Pulumi's create/select is not
 safe in one shared workspace, pulumi/pulumi#8186). Plugins come from the toolchain, installed
 once before the fan-out (concurrent installs race, pulumi/pulumi#22784). One learner's failure
-never stops the others; the results say who failed and why.
+never stops the others; the results say who failed and why. The run owns every process it
+starts (infra.reaper): a signal stops them, and none outlives the run.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra import reaper
 from infra.automation import ClusterTarget, Engine, LearnerStack, ensure_passphrase
 from infra.environment import preload_resource_types
 from labs.spec import LabSpec
@@ -52,28 +54,37 @@ def run(operation: str, specs: Sequence[LabSpec], target: ClusterTarget, engine:
         parallel: int = 4, on_state: StateCallback | None = None) -> list[LearnerResult]:
     """Apply `operation` ("up" or "down") to every learner, at most `parallel` at a time."""
     work = OPERATIONS[operation]
-    preload_resource_types()
-    ensure_passphrase(engine.paths)  # once, before the threads that all need it
     report = on_state or (lambda *_: None)
-    for spec in specs:
-        report(spec.learner, QUEUED, "")
+    with reaper.guard():
+        preload_resource_types()
+        ensure_passphrase(engine.paths)  # once, before the threads that all need it
+        for spec in specs:
+            report(spec.learner, QUEUED, "")
 
-    def one(spec: LabSpec) -> LearnerResult:
-        report(spec.learner, WORKING, "")
-        started = time.monotonic()
+        def one(spec: LabSpec) -> LearnerResult:
+            report(spec.learner, WORKING, "")
+            started = time.monotonic()
+            try:
+                changes = work(LearnerStack(spec, target, engine))
+            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the pool
+                message = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+                report(spec.learner, FAILED, message)
+                return LearnerResult(spec.learner, spec.namespace, False,
+                                     time.monotonic() - started, error=str(exc))
+            seconds = time.monotonic() - started
+            report(spec.learner, DONE, _describe(changes, seconds))
+            return LearnerResult(spec.learner, spec.namespace, True, seconds, changes)
+
+        pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="learner")
+        futures: list[Future[LearnerResult]] = [pool.submit(one, s) for s in specs]
         try:
-            changes = work(LearnerStack(spec, target, engine))
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the pool
-            message = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
-            report(spec.learner, FAILED, message)
-            return LearnerResult(spec.learner, spec.namespace, False,
-                                 time.monotonic() - started, error=str(exc))
-        seconds = time.monotonic() - started
-        report(spec.learner, DONE, _describe(changes, seconds))
-        return LearnerResult(spec.learner, spec.namespace, True, seconds, changes)
-
-    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="learner") as pool:
-        return list(pool.map(one, specs))
+            results = [f.result() for f in futures]
+        except BaseException:
+            # a stop signal: queued learners never start, running ones fail fast
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
 
 
 def _describe(changes: dict[str, Any], seconds: float) -> str:
