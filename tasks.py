@@ -297,8 +297,13 @@ BENCH_ACTIONS = ("api", "cohort")
     help={
         "action": "api: the sample API, reference vs naive queries; cohort: provisioning "
                   "time, this orchestrator vs a sequential loop of plain `pulumi up`",
-        "levels": "api: concurrency levels, comma-separated (default 1,8)",
-        "duration": "api: seconds per level and variant (default 15)",
+        "levels": "api: Locust's concurrency levels, comma-separated (default 1,16)",
+        "duration": "api: seconds per run: each wrk endpoint, each Locust level (default 15)",
+        "tool": "api: wrk (per endpoint), locust (the browse journey) or both (default)",
+        "api_profile": "api: instead, profile requests in process: µs per middleware, "
+                       "authentication, metrics, logging, serialization and SQL",
+        "compare": "api: an earlier run's JSON (e.g. bench/results/api-before.json): print "
+                   "before/after",
         "learners": "cohort: cohort sizes, comma-separated (default 5,10)",
         "parallel": "cohort: the orchestrator's pool size (default 4)",
         "profile": "cohort: instead, profile one run of N learners: CPU per process, pulumi "
@@ -306,7 +311,8 @@ BENCH_ACTIONS = ("api", "cohort")
     },
 )
 @friendly_errors
-def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4, profile=0):
+def bench(c, action, levels="1,16", duration=15, learners="5,10", parallel=4, profile=0,
+          tool="both", api_profile=False, compare=None):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:
         raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
@@ -314,7 +320,11 @@ def bench(c, action, levels="1,8", duration=15, learners="5,10", parallel=4, pro
     if action == "api":
         from bench import api
 
-        api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration))
+        if api_profile:
+            api.profile()
+            return
+        api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration),
+                tool=tool, baseline=Path(compare) if compare else None)
         return
     if int(profile):
         from bench.cohort_profile import profile as run_profile

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need_apt+=(rabbitmq-server)
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)  # the API benchmark's load generator
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install ${need_apt[*]} first (sudo apt-get install ${need_apt[*]})" >&2

@@ -57,13 +57,14 @@ class SeedSize:
                 "--messages", str(self.messages)]
 
 
-def app_available() -> str | None:
+def app_available(rabbitmq: bool = True) -> str | None:
     """Why the app cannot run here, or None."""
     if not APP_PYTHON.exists():
         return "labs/app/.venv is missing: run scripts/install-test-deps.sh"
     try:
         _throwaway().Postgres.find_bindir()
-        _throwaway().RabbitMQ.find_server()
+        if rabbitmq:
+            _throwaway().RabbitMQ.find_server()
     except RuntimeError as exc:
         return str(exc)
     return None
@@ -77,6 +78,12 @@ class LocalStack:
         self.with_rabbitmq = rabbitmq
         self.postgres = None
         self.rabbitmq = None
+
+    @property
+    def postgres_pid(self) -> int | None:
+        """Pid at the root of the Postgres server's process tree (for CPU accounting)."""
+        proc = getattr(self.postgres, "proc", None)
+        return proc.pid if proc is not None else None
 
     def env(self) -> dict[str, str]:
         env = {
@@ -142,9 +149,13 @@ class LocalStack:
 
 
 class LocalApp:
-    """gunicorn serving the app on 127.0.0.1:<free port> against a LocalStack."""
+    """gunicorn serving the app on 127.0.0.1:<free port> against a LocalStack.
 
-    def __init__(self, stack: LocalStack, *, workers: int = 2, threads: int = 2,
+    gunicorn reads the app's gunicorn.conf.py (it runs in the app's directory); `workers` and
+    `threads` override its sizing, None keeps it.
+    """
+
+    def __init__(self, stack: LocalStack, *, workers: int | None = 2, threads: int | None = 2,
                  env: dict[str, str] | None = None, port: int | None = None,
                  app_dir: Path = APP_DIR) -> None:
         self.stack = stack
@@ -160,11 +171,19 @@ class LocalApp:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """gunicorn's master: its workers are its children (for CPU accounting)."""
+        return self.proc.pid if self.proc is not None else None
+
     def start(self, timeout: float = 60) -> LocalApp:
         argv = [str(APP_PYTHON), "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--threads", str(self.threads), "--timeout", "60", "--graceful-timeout", "10",
-                "--error-logfile", "-", "--log-level", "warning"]
+                "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout",
+                "10", "--error-logfile", "-", "--log-level", "warning"]
+        if self.workers is not None:
+            argv += ["--workers", str(self.workers)]
+        if self.threads is not None:
+            argv += ["--threads", str(self.threads)]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(argv, cwd=self.app_dir, stdout=out,
                                          stderr=subprocess.STDOUT,
