@@ -64,6 +64,9 @@ VARIABLES: tuple[EnvVar, ...] = (
            help="POST requests per minute per client IP the post_rate_limit middleware allows"),
     EnvVar("APP_PUBLIC_URL", Source.SETTING, "",
            help="base URL Chapa calls back (callback_url); empty: taken from the request"),
+    EnvVar("ACCESS_LOG_SAMPLE", Source.SETTING, "0.01",
+           help="share of ordinary requests the access log writes (0..1); errors and slow "
+                "requests are always written"),
     # Benchmark baseline only (bench/api.py): never on in a learner's environment.
     EnvVar("LAB_NAIVE_QUERIES", Source.SETTING, "false",
            help="'true' switches the selectors to N+1 queries and turns caching off "

@@ -9,6 +9,10 @@ from core.views import AdminStatsView
 from crm.views import LabGraphQLView
 
 urlpatterns = [
+    # Probes and scrapes first: they resolve at the first pattern, every few seconds.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("accounts.urls")),
     path("api/", include("chats.urls")),
@@ -18,9 +22,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("graphql", csrf_exempt(LabGraphQLView.as_view(graphiql=True))),
-    path("healthz", healthz, name="healthz"),
-    path("readyz", readyz, name="readyz"),
-    path("metrics", metrics_view, name="metrics"),
 ]
 
 # JSON for what Django answers itself (unknown paths, bad Host headers, crashes).

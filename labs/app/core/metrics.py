@@ -1,7 +1,8 @@
 """Prometheus metrics: request count and latency per view, served at /metrics.
 
-With several gunicorn workers each keeps its own counters; set PROMETHEUS_MULTIPROC_DIR
-(read by prometheus_client itself) to aggregate them.
+Under gunicorn every worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR (set by
+gunicorn.conf.py before the app loads, read by prometheus_client at import), and /metrics
+adds up all workers' files: the same answer whichever worker serves the scrape.
 """
 
 import os
@@ -26,14 +27,27 @@ LATENCY = Histogram("django_http_request_duration_seconds", "HTTP request latenc
 class PrometheusMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # Labelled children by label values: labels() validates and locks on every call.
+        self.latency: dict[tuple[str, str], Histogram] = {}
+        self.requests: dict[tuple[str, str, int], Counter] = {}
 
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
+        elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match else "<unresolved>"
-        LATENCY.labels(request.method, view).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, view, str(response.status_code)).inc()
+        key = (request.method, view)
+        latency = self.latency.get(key)
+        if latency is None:
+            latency = self.latency.setdefault(key, LATENCY.labels(*key))
+        latency.observe(elapsed)
+        status = response.status_code
+        counter = self.requests.get((*key, status))
+        if counter is None:
+            counter = self.requests.setdefault((*key, status),
+                                               REQUESTS.labels(*key, str(status)))
+        counter.inc()
         return response
 
 
