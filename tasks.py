@@ -174,17 +174,23 @@ CLUSTER_ACTIONS = ("up", "down", "status")
         "node_cpu": "sim: CPU of each node, e.g. 16 (default 16)",
         "node_memory": "sim: memory of each node, e.g. 64Gi (default 64Gi)",
         "workers": "kind: worker nodes beside the control plane (default 0)",
+        "images": "kind: upstream (pull kind's node image and official add-ons), offline "
+                  "(build every image here from Debian and the Go module proxy; no registry "
+                  "contacted) or auto (upstream when its node image can be had; default)",
         "json": "status: print JSON",
     },
 )
 @friendly_errors
 def cluster(c, action, driver="sim", name=None, nodes=3, node_cpu="16", node_memory="64Gi",
-            workers=0, json=False):
+            workers=0, images="auto", json=False):
     """The local cluster labs run on, e.g. `invoke cluster up --driver sim --nodes 10`.
 
-    up      start it (idempotent) and print its KUBECONFIG; sim builds the toolchain first
-    status  whether each process runs, nodes Ready, API address (--json)
-    down    stop every process it started and delete its data
+    up      start it (idempotent) and print its KUBECONFIG; sim builds the toolchain first,
+            kind --images offline the offline kit (see `invoke kit`)
+    status  sim: whether each process runs, nodes Ready, API address; kind: nodes, add-ons,
+            image mode and host workarounds (--json)
+    down    stop every process it started and delete its data (kind: containers, registry,
+            network; says what, if anything, is left)
 
     The simulated cluster is also how an instructor rehearses a large cohort, its capacity
     and timing, without the hardware: the API server, scheduler and controllers are real,
@@ -199,7 +205,7 @@ def cluster(c, action, driver="sim", name=None, nodes=3, node_cpu="16", node_mem
                    code=2)
     if action == "up":
         sys.exit(cmd.up(driver, name, int(nodes), str(node_cpu), str(node_memory),
-                        int(workers)))
+                        int(workers), images=images))
     if action == "down":
         sys.exit(cmd.down(driver, name))
     sys.exit(cmd.status(driver, name, json))
@@ -236,18 +242,36 @@ def toolchain(c, status=False):
 
 
 
+@task
+@friendly_errors
+def kit(c):
+    """Build the offline kind kit: kind, a node image and every image it runs (cached).
+
+    From Debian's packages and the Go module proxy only, no container registry: the kind CLI,
+    a kind node image for the pinned Kubernetes with every image it preloads (control plane,
+    etcd, CoreDNS, pause, kube-proxy, local-path), kube-router for pod networking and
+    NetworkPolicy, and the metrics-server, Traefik and registry images. Needs a Docker engine.
+    Seconds when built; `cluster up --driver kind --images offline` builds it too."""
+    from labs.commands import cluster as cmd
+
+    sys.exit(cmd.build_kit())
+
+
 # --- test and bench -----------------------------------------------------------------------
 @task(help={"fast": "only the unit tier (no servers, no toolchain)"})
 def test(c, fast=False):
     """Run every test tier: unit; service (the sample app against real Postgres, RabbitMQ and
     SMTP; Locust against the app); e2e (the real Pulumi engine against a real API server with
-    simulated nodes). Installs what the tiers need first, so this one command passes on a
-    fresh clone; the first run builds the offline toolchain (tens of minutes on 2 cores)."""
+    simulated nodes); kind (real pods on a kind cluster from the offline kit). Installs what
+    the tiers need first (Debian's servers, a Docker engine), so this one command passes on a
+    fresh clone; the first run builds the offline toolchain and kind kit (about an hour on 2
+    cores)."""
     if fast:
-        c.run("python -m pytest -m \"not service and not e2e\" tests")
+        c.run("python -m pytest -m \"not service and not e2e and not kind\" tests")
         return
     c.run("bash scripts/install-test-deps.sh")
     c.run("invoke toolchain")
+    c.run("invoke kit")
     c.run("python -m pytest tests")
     with c.cd("labs/app"):
         c.run(".venv/bin/python -m pytest")
@@ -344,4 +368,5 @@ ns.add_task(test)
 ns.add_task(loadtest)
 ns.add_task(bench)
 ns.add_task(toolchain)
+ns.add_task(kit)
 ns.add_task(cluster)

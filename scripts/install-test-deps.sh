@@ -9,6 +9,12 @@ need_apt=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need_apt+=(rabbitmq-server)
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)  # the API benchmark's load generator
+# The kind tier: an engine (Debian's docker.io), debootstrap for the kit's root filesystems,
+# busybox-static for its helper image, gcc for the pause binary.
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install ${need_apt[*]} first (sudo apt-get install ${need_apt[*]})" >&2
@@ -17,7 +23,7 @@ if ((${#need_apt[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
   # Debian starts them as system services; the tests run their own on free ports.
-  for svc in postgresql rabbitmq-server; do
+  for svc in postgresql rabbitmq-server docker; do
     (service "$svc" stop || true) >/dev/null 2>&1
   done
 fi
@@ -41,3 +47,6 @@ if [ ! -x labs/app/.venv/bin/python ]; then
 fi
 labs/app/.venv/bin/python -m pip install -q --upgrade pip
 labs/app/.venv/bin/python -m pip install -q -r labs/app/requirements-dev.txt
+
+# A Docker engine for the kind tier (started here when none answers).
+bash scripts/services/docker-engine.sh

@@ -37,3 +37,19 @@ def sim_cluster(toolchain, tmp_path_factory) -> Iterator:
         yield cluster
     finally:
         cluster.down()
+
+
+@pytest.fixture(scope="session")
+def kind_cluster(tmp_path_factory) -> Iterator:
+    """A real single-node kind cluster from the offline kit (built on first use), with the
+    local registry and the add-ons, for the kind tier. Deleted at the end of the session, and
+    the session fails if anything of it is left behind."""
+    from infra.cluster import kind
+    from tests.infra.kind_support import KindCluster
+
+    name = f"kind-tier-{os.getpid()}"
+    try:
+        yield KindCluster.start(name=name)
+    finally:
+        left = kind.down(name)
+        assert not left, f"kind cluster left behind: {left}"

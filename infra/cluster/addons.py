@@ -14,7 +14,7 @@ self-signed certificates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,7 @@ def _restricted(uid: int) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def metrics_server(version: str) -> Addon:
+def metrics_server(version: str, image: str | None = None) -> Addon:
     ns, name = "kube-system", "metrics-server"
     labels = {"app.kubernetes.io/name": name}
     reader_rules = [{"apiGroups": ["metrics.k8s.io"], "resources": ["pods", "nodes"],
@@ -97,7 +97,8 @@ def metrics_server(version: str) -> Addon:
                  "nodeSelector": {"kubernetes.io/os": "linux"},
                  "containers": [{
                      "name": name,
-                     "image": f"registry.k8s.io/metrics-server/metrics-server:{version}",
+                     "image": image or f"registry.k8s.io/metrics-server/metrics-server:{version}",
+                     "imagePullPolicy": "IfNotPresent",
                      "args": ["--cert-dir=/tmp", "--secure-port=10250",
                               "--kubelet-preferred-address-types=InternalIP,ExternalIP,"
                               "Hostname",
@@ -128,12 +129,19 @@ def metrics_server(version: str) -> Addon:
     return Addon("metrics-server", ns, name, tuple(objects))
 
 
-def traefik(version: str, namespace: str = "traefik", ingress_class: str = "traefik") -> Addon:
+def traefik(version: str, namespace: str = "traefik", ingress_class: str = "traefik",
+            image: str | None = None) -> Addon:
     name = "traefik"
     labels = {"app.kubernetes.io/name": name}
     objects: list[dict[str, Any]] = [
+        # Pod Security "baseline" forbids hostPort, which kind's ingress pattern needs (the
+        # node's 80/443 are the host's). Only this add-on's namespace is "privileged"; the
+        # container itself stays restricted (non-root, no capabilities, read-only root), and
+        # warn/audit at restricted keep saying so. Learner namespaces are untouched.
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(namespace, **{
-            "pod-security.kubernetes.io/enforce": "baseline"})},
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted"})},
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": _meta(name, namespace, **labels)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
@@ -172,7 +180,8 @@ def traefik(version: str, namespace: str = "traefik", ingress_class: str = "trae
                                   "operator": "Exists", "effect": "NoSchedule"}],
                  "containers": [{
                      "name": name,
-                     "image": f"docker.io/library/traefik:{version}",
+                     "image": image or f"docker.io/library/traefik:{version}",
+                     "imagePullPolicy": "IfNotPresent",
                      "args": ["--entryPoints.web.address=:8000",
                               "--entryPoints.websecure.address=:8443",
                               "--entryPoints.traefik.address=:9000", "--ping=true",
@@ -199,8 +208,13 @@ def traefik(version: str, namespace: str = "traefik", ingress_class: str = "trae
     return Addon("traefik", namespace, name, tuple(objects))
 
 
-def addons(versions: AddonVersions = AddonVersions()) -> tuple[Addon, ...]:
-    return (metrics_server(versions.metrics_server), traefik(versions.traefik))
+def addons(versions: AddonVersions = AddonVersions(),
+           images: Mapping[str, str] | None = None) -> tuple[Addon, ...]:
+    """The add-ons; ``images`` (by add-on name) replaces upstream images, e.g. the offline
+    kit's locally built ones."""
+    images = images or {}
+    return (metrics_server(versions.metrics_server, images.get("metrics-server")),
+            traefik(versions.traefik, image=images.get("traefik")))
 
 
 def apply(api: client.ApiClient, objects: Iterable[dict[str, Any]],
@@ -224,15 +238,21 @@ def apply(api: client.ApiClient, objects: Iterable[dict[str, Any]],
 
 def install(api: client.ApiClient, *, versions: AddonVersions = AddonVersions(),
             progress: Callable[[str], None] = lambda _: None, timeout_s: float = 300,
-            wait: bool = True) -> None:
+            wait: bool = True, images: Mapping[str, str] | None = None) -> None:
     """Apply every add-on, then wait until each Deployment has a ready replica."""
-    for addon in addons(versions):
+    # An APIService is registered only once its Deployment is Ready: registered earlier, the
+    # aggregator connects to the Service IP before kube-proxy has rules for it, and that
+    # connection (kept alive) goes wherever the node's default route leads, for good.
+    def registers(obj: dict[str, Any]) -> bool:
+        return obj["kind"] == "APIService"
+
+    for addon in addons(versions, images):
         progress(f"applying {addon.name} ({len(addon.objects)} objects)")
-        apply(api, addon.objects)
+        apply(api, [o for o in addon.objects if not registers(o) or not wait])
     if not wait:
         return
     apps = client.AppsV1Api(api)
-    for addon in addons(versions):
+    for addon in addons(versions, images):
         deadline = time.monotonic() + timeout_s
         progress(f"waiting for {addon.name}")
         while True:
@@ -243,4 +263,26 @@ def install(api: client.ApiClient, *, versions: AddonVersions = AddonVersions(),
                 raise TimeoutError(f"{addon.name} has no ready replica after {timeout_s:.0f}s "
                                    f"(kubectl -n {addon.namespace} describe deploy "
                                    f"{addon.deployment})")
+            time.sleep(2)
+        late = [o for o in addon.objects if registers(o)]
+        if late:
+            apply(api, late)
+            _wait_available(api, [o["metadata"]["name"] for o in late], deadline, progress)
+
+
+def _wait_available(api: client.ApiClient, names: list[str], deadline: float,
+                    progress: Callable[[str], None]) -> None:
+    """Until each APIService reports Available (its API answers through the aggregator)."""
+    dyn = dynamic.DynamicClient(api)
+    services = dyn.resources.get(api_version="apiregistration.k8s.io/v1", kind="APIService")
+    for name in names:
+        progress(f"waiting for APIService {name}")
+        while True:
+            conditions = services.get(name=name).to_dict().get("status", {}).get(
+                "conditions", [])
+            if any(c["type"] == "Available" and c["status"] == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"APIService {name} is not Available: "
+                                   f"{[c.get('message') for c in conditions]}")
             time.sleep(2)

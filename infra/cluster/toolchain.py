@@ -98,8 +98,8 @@ VERSIONS = Versions()
 # Cold build seconds per entry, measured on this project's 2-core machine (empty Go caches):
 # the progress display's time estimate before the build itself has shown its pace.
 COLD_SECONDS: dict[str, float] = {
-    "etcd": 64, "kwok": 60, "mailpit": 54, "pulumi-language-python": 60, "pulumi": 900,
-    "kubernetes": 900, "pulumi-resource-kubernetes": 600,
+    "etcd": 64, "kwok": 113, "mailpit": 54, "pulumi-language-python": 32, "pulumi": 419,
+    "kubernetes": 593, "pulumi-resource-kubernetes": 843,
 }
 
 # Staging modules k8s.io/kubernetes replaces with ./staging/src/...; the wrapper module replaces

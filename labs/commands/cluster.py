@@ -10,21 +10,24 @@ from rich.table import Table
 from infra.cluster import kind
 from infra.cluster.sim import SimCluster, SimClusterError
 from infra.cluster.target import DEFAULT_SIM
+from labs.commands.build_display import BuildBar
 
 console = Console(stderr=True)
 DRIVERS = ("sim", "kind")
 
 
 def up(driver: str, name: str | None, nodes: int, node_cpu: str, node_memory: str,
-       workers: int) -> int:
+       workers: int, images: str = "auto") -> int:
     if driver == "kind":
-        try:
-            with console.status("starting kind cluster") as spinner:
-                path = kind.up(name or kind.DEFAULT_NAME, workers=workers,
-                               progress=lambda m: (spinner.update(m), console.log(m)))
-        except (kind.KindError, TimeoutError) as exc:
-            console.print(f"[red]error:[/] {exc}")
-            return 1
+        cluster = name or kind.DEFAULT_NAME
+        with BuildBar(console, "the offline kind kit") as bar:
+            path = kind.up(cluster, workers=workers, images=images,
+                           progress=lambda m: console.log(m), meter=bar)
+        info = kind.recorded(cluster)
+        console.print(f"[bold green]kind cluster {cluster} up[/] ({info.get('images')} images;"
+                      f" registry localhost:{kind.REGISTRY_PORT})")
+        for line in info.get("host_workarounds", []):
+            console.print(f"  host workaround: {line}")
         print(f"export KUBECONFIG={path}")
         return 0
     from labs.commands.build_display import ensure_toolchain_shown
@@ -46,10 +49,9 @@ def up(driver: str, name: str | None, nodes: int, node_cpu: str, node_memory: st
 
 def down(driver: str, name: str | None) -> int:
     if driver == "kind":
-        try:
-            kind.down(name or kind.DEFAULT_NAME)
-        except kind.KindError as exc:
-            console.print(f"[red]error:[/] {exc}")
+        left = kind.down(name or kind.DEFAULT_NAME)
+        if left:
+            console.print(f"[red]left behind:[/] {', '.join(left)}")
             return 1
     else:
         SimCluster(name=name or DEFAULT_SIM).down(progress=console.log)
@@ -57,12 +59,27 @@ def down(driver: str, name: str | None) -> int:
     return 0
 
 
+def build_kit() -> int:
+    from infra.cluster.kind_kit import ensure_kit
+
+    kind.require_docker()
+    with BuildBar(console, "the offline kind kit") as bar:
+        built = ensure_kit(say=console.log, meter=bar)
+    console.print(f"[bold green]kind kit ready[/]: node image {built.node_image}, kind "
+                  f"{built.kind}")
+    return 0
+
+
 def status(driver: str, name: str | None, as_json: bool) -> int:
     if driver == "kind":
-        present = kind.exists(name or kind.DEFAULT_NAME)
-        console.print(f"kind cluster {name or kind.DEFAULT_NAME}: "
-                      f"{'running' if present else 'absent'}")
-        return 0 if present else 1
+        from infra.cluster.kind_status import kind_status
+
+        st = kind_status(name or kind.DEFAULT_NAME)
+        if as_json:
+            print(json.dumps(st, indent=2))
+        else:
+            Console().print(kind_status_table(st))
+        return 0 if st["running"] and st["nodes_ready"] == st["nodes_total"] else 1
     st = SimCluster(name=name or DEFAULT_SIM).status()
     if as_json:
         print(json.dumps(st.to_dict(), indent=2))
@@ -77,3 +94,20 @@ def status(driver: str, name: str | None, as_json: bool) -> int:
                   f"kubeconfig {st.kubeconfig}")
     console.print(f"[yellow]{st.notice}[/]")
     return 0 if st.running else 1
+
+
+def kind_status_table(st: dict) -> Table:
+    table = Table(title=f"kind cluster {st['name']}: "
+                        f"{'running' if st['running'] else 'absent'} ({st.get('images')} "
+                        "images)", title_justify="left")
+    for col in ("what", "name", "ready"):
+        table.add_column(col)
+    for node in st["nodes"]:
+        table.add_row("node", node["name"], "[green]Ready[/]" if node["ready"] else "[red]no[/]")
+    for addon in st["addons"]:
+        table.add_row("add-on", addon["name"], f"{addon['ready']}/{addon['desired']}")
+    table.add_row("registry", f"localhost:{kind.REGISTRY_PORT}",
+                  "[green]running[/]" if st["registry_running"] else "[red]no[/]")
+    for line in st.get("host_workarounds", []):
+        table.add_row("host", line, "")
+    return table
