@@ -1,17 +1,19 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
+from core.serializers import FastReadMixin
+
 from .models import User
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("user_id", "email", "first_name", "last_name", "phone_number", "role")
         read_only_fields = fields
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
+class PublicUserSerializer(FastReadMixin, serializers.ModelSerializer):
     """What anyone, signed in or not, may see of a host or a reviewer: no contact details."""
 
     class Meta:

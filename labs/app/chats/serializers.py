@@ -2,11 +2,12 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import UserSerializer
+from core.serializers import FastReadMixin
 
 from .models import Conversation, Message, MessageHistory, Notification
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(FastReadMixin, serializers.ModelSerializer):
     sender = UserSerializer(read_only=True)
 
     class Meta:
@@ -37,7 +38,7 @@ class MessageEditSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10_000)
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(FastReadMixin, serializers.ModelSerializer):
     participants = UserSerializer(many=True, read_only=True)
     message_count = serializers.IntegerField(read_only=True, default=0)
 

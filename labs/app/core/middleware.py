@@ -37,6 +37,7 @@ def request_user(request):
             result = None
         if result:
             user = result[0]
+            request._lab_auth = result  # DRF takes it from here (core/auth.py)
     request._lab_user = user
     return user
 

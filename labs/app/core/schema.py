@@ -15,10 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular import openapi
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The bearer-token scheme (`jwtAuth`) for core.auth.JWTAuthentication, simplejwt's own
+    class reused per request; drf-spectacular matches its extension on the exact class."""
+
+    target_class = "core.auth.JWTAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):

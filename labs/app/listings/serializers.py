@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
+from core.serializers import FastReadMixin
 
 from .models import Booking, Listing, Review
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(FastReadMixin, serializers.ModelSerializer):
     host = PublicUserSerializer(read_only=True)  # listings are public: no e-mail addresses
     average_rating = serializers.FloatField(read_only=True, allow_null=True, default=None)
     review_count = serializers.IntegerField(read_only=True, default=0)
@@ -39,7 +40,7 @@ class BookingCreateSerializer(serializers.Serializer):
     end_date = serializers.DateField()
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(FastReadMixin, serializers.ModelSerializer):
     author = PublicUserSerializer(read_only=True)
     rating = serializers.IntegerField(min_value=1, max_value=5)
 

@@ -58,6 +58,12 @@ def test_public_reads_are_documented_as_open_to_anonymous_callers(schema):
     assert {} not in schema["paths"]["/api/conversations/"]["get"]["security"]
 
 
+def test_bearer_tokens_are_documented(schema):
+    # core.auth.JWTAuthentication (simplejwt's, subclassed) keeps its `jwtAuth` scheme.
+    assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+    assert {"jwtAuth": []} in schema["paths"]["/api/conversations/"]["get"]["security"]
+
+
 def test_status_codes_of_creating_operations_are_the_real_ones(schema):
     reviews = schema["paths"]["/api/listings/{listing_id}/reviews/"]
     assert set(reviews["post"]["responses"]) & {"200", "201"} == {"201"}
