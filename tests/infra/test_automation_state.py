@@ -70,3 +70,22 @@ def test_concurrent_first_use_agrees_on_one_passphrase(tmp_path: Path) -> None:
         texts = set(pool.map(lambda _: ensure_passphrase(paths).read_text(), range(16)))
     assert len(texts) == 1 and len(texts.pop()) >= 32
     assert [p.name for p in tmp_path.iterdir()] == ["passphrase"]
+
+
+def test_a_killed_holder_not_yet_reaped_holds_no_lock(tmp_path: Path) -> None:
+    """A CLI killed with its parent stays a zombie until init reaps it: its lock is stale."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+        time.sleep(0.3)  # not waited for: a zombie
+        paths = StatePaths(tmp_path)
+        lock = write_lock(paths, "c1-abebe", child.pid)
+        clear_stale_locks(paths, "c1-abebe")
+        assert not lock.exists()
+    finally:
+        child.wait()

@@ -15,6 +15,7 @@ import yaml
 
 from infra import cohort as runner
 from infra import processes, reaper
+from infra.automation import LearnerStack
 from infra.kubeconfig import admin_client
 from infra.render import render
 from infra.status import labelled_leftovers, workload_status
@@ -166,3 +167,26 @@ def test_a_signalled_cohort_up_leaves_no_process_running(sim_cluster, toolchain,
     assert all(r.ok for r in down), [r.error for r in down]
     assert labelled_leftovers(api, cohort) == []
 
+
+def test_one_learners_down_after_a_killed_cohort_up_leaves_nothing(sim_cluster, toolchain,
+                                                                   tmp_path) -> None:
+    """A cohort run writes state once, at the end of each update: killed in a learner's first
+    update, its state records nothing, yet `lab down` for that learner still removes all."""
+    roster = roster_file(tmp_path, "ckill", ["fay"])
+    env = {**os.environ, "PRODEV_LABS_STATE": str(tmp_path / "state"),
+           "KUBECONFIG": str(sim_cluster.kubeconfig_path)}
+    context = sim_cluster.kubeconfig_path.read_text().split("current-context:")[1].split()[0]
+    run = subprocess.Popen([sys.executable, "-m", "invoke", "cohort", "up", "--roster",
+                            str(roster), "--context", context], cwd=ROOT, env=env,
+                           start_new_session=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    api = admin_client(sim_cluster.kubeconfig_path)
+    assert wait_for(lambda: workload_status(api, "ckill"), 120)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert labelled_leftovers(api, "ckill")
+
+    [spec] = load_roster(roster).specs()
+    LearnerStack(spec, target_for(sim_cluster), engine_for(toolchain, tmp_path / "state")
+                 ).destroy()
+    assert labelled_leftovers(api, "ckill") == []
