@@ -539,7 +539,15 @@ def node_image(base: str, node_bins: dict[str, Path], images: Sequence[str],
                'ENTRYPOINT ["/usr/local/bin/prodev-entrypoint", "/sbin/init"]', cid, tag)
     finally:
         docker("rm", "-f", "-v", cid, check=False)
+    _prune_older("prodev-labs/kind-node", keep=tag)
     return tag
+
+
+def _prune_older(repository: str, keep: str) -> None:
+    """Drop superseded node images (1.5 GB each); one a cluster still runs stays (in use)."""
+    for ref in docker("images", "--format", "{{.Repository}}:{{.Tag}}", repository).split():
+        if ref != keep:
+            docker("rmi", ref, check=False)
 
 
 def _same_ref(ref: str, listed: str) -> bool:
