@@ -39,11 +39,12 @@ def sim_cluster(toolchain, tmp_path_factory) -> Iterator:
         cluster.down()
 
 
-@pytest.fixture(scope="session")
-def kind_cluster(tmp_path_factory) -> Iterator:
+@pytest.fixture(scope="module")
+def kind_cluster() -> Iterator:
     """A real single-node kind cluster from the offline kit (built on first use), with the
-    local registry and the add-ons, for the kind tier. Deleted at the end of the session, and
-    the session fails if anything of it is left behind."""
+    local registry and the add-ons, for a module of the kind tier. Deleted after the module
+    (so it does not load the machine through the other tiers), failing if anything of it
+    (container, volume, network) is left behind."""
     from infra.cluster import kind
     from tests.infra.kind_support import KindCluster
 

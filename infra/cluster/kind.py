@@ -214,15 +214,22 @@ def recorded(name: str) -> dict[str, Any]:
 def down(name: str = DEFAULT_NAME) -> list[str]:
     """Delete the cluster, its registry and the kind network; return what is left (empty)."""
     require_docker()
-    for cid in _run("docker", "ps", "-a", "-q", "--filter",
-                    f"label=io.x-k8s.kind.cluster={name}").split():
+    containers = _run("docker", "ps", "-a", "-q", "--filter",
+                      f"label=io.x-k8s.kind.cluster={name}").split()
+    containers += _run("docker", "ps", "-a", "-q", "-f", f"name=^{REGISTRY}$").split()
+    volumes = [v for c in containers for v in _run(
+        "docker", "inspect", "-f", "{{range .Mounts}}{{.Name}} {{end}}", c,
+        check=False).split()]
+    for cid in containers:
         _run("docker", "rm", "-f", "-v", cid)
-    _run("docker", "rm", "-f", "-v", REGISTRY, check=False)
     others = _run("docker", "ps", "-a", "-q", "--filter", "network=kind").strip()
     if not others:
         _run("docker", "network", "rm", "kind", check=False)
     shutil.rmtree(state_dir(name), ignore_errors=True)
-    return leftovers(name)
+    left = [f"volume {v}" for v in volumes
+            if subprocess.run(["docker", "volume", "inspect", v], capture_output=True,
+                              check=False).returncode == 0]
+    return leftovers(name) + left
 
 
 def leftovers(name: str = DEFAULT_NAME) -> list[str]:
