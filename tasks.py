@@ -113,7 +113,8 @@ COHORT_ACTIONS = ("up", "down", "status", "check", "plan")
         "action": f"one of: {', '.join(COHORT_ACTIONS)}",
         "roster": "the class list: YAML or CSV (see examples/cohort.yaml)",
         "lesson": "lesson number, overriding the roster's",
-        "parallel": "learners provisioned at the same time (default 4)",
+        "parallel": "learners provisioned at the same time (default: sized to this machine's "
+                    "cores and memory)",
         "context": "kubeconfig context of any cluster (default: the local cluster)",
         "force": "up: try even when the plan says the cohort does not fit",
         "json": "status: print JSON",
@@ -121,7 +122,7 @@ COHORT_ACTIONS = ("up", "down", "status", "check", "plan")
     },
 )
 @friendly_errors
-def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False, json=False,
+def cohort(c, action, roster, lesson=None, parallel=None, context=None, force=False, json=False,
            out=None):
     """A whole class: one isolated namespace and stack per learner.
 
@@ -151,8 +152,8 @@ def cohort(c, action, roster, lesson=None, parallel=4, context=None, force=False
             sys.exit(cmd.status(class_list, context=context, as_json=json))
         if action == "check":
             sys.exit(cmd.check(class_list, context=context, out=out))
-        sys.exit(cmd.up_or_down(action, class_list, context=context, parallel=int(parallel),
-                                force=force))
+        sys.exit(cmd.up_or_down(action, class_list, context=context,
+                                parallel=int(parallel) if parallel else None, force=force))
     except NoClusterError as exc:
         raise Exit(f"error: {exc}", code=1) from None
 
@@ -328,15 +329,17 @@ BENCH_ACTIONS = ("api", "cohort")
                        "authentication, metrics, logging, serialization and SQL",
         "compare": "api: an earlier run's JSON (e.g. bench/results/api-before.json): print "
                    "before/after",
-        "learners": "cohort: cohort sizes, comma-separated (default 5,10)",
-        "parallel": "cohort: the orchestrator's pool size (default 4)",
+        "learners": "cohort: cohort sizes, comma-separated (default 25,50,100)",
+        "parallel": "cohort: the orchestrator's pool size (default: sized to the machine)",
+        "baseline": "cohort: learners of the sequential `pulumi up` baseline, measured once "
+                    "and extrapolated to the other sizes (default 10)",
         "profile": "cohort: instead, profile one run of N learners: CPU per process, pulumi "
                    "CLI call and thread, and on the cluster side",
     },
 )
 @friendly_errors
-def bench(c, action, levels="1,16", duration=15, learners="5,10", parallel=4, profile=0,
-          tool="both", api_profile=False, compare=None):
+def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=None,
+          baseline=10, profile=0, tool="both", api_profile=False, compare=None):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:
         raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
@@ -353,12 +356,12 @@ def bench(c, action, levels="1,16", duration=15, learners="5,10", parallel=4, pr
     if int(profile):
         from bench.cohort_profile import profile as run_profile
 
-        run_profile(int(profile), int(parallel))
+        run_profile(int(profile), int(parallel) if parallel else None)
         return
     from bench import cohort as bench_cohort
 
     bench_cohort.run(sizes=tuple(int(x) for x in str(learners).split(",")),
-                     parallel=int(parallel))
+                     parallel=int(parallel) if parallel else None, baseline=int(baseline))
 
 
 ns = Collection()

@@ -15,23 +15,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.cohort import LESSON, RESULTS, specs_for
+from bench.cohort import LESSON, RESULTS, sim_for, specs_for
 from bench.profile import Ledger, secrets_cost
 from infra import cohort as runner
 from infra.automation import ClusterTarget, Engine, StatePaths
-from infra.cluster.sim import SimCluster
 from infra.cluster.toolchain import ensure_toolchain
 
 
-def profile(learners: int = 10, parallel: int = 4, out_dir: Path = RESULTS,
+def profile(learners: int = 10, parallel: int | None = None, out_dir: Path = RESULTS,
             name: str = "cohort-profile") -> dict:
     console = Console(width=160)
     chain = ensure_toolchain()
-    pool = parallel
+    pool = parallel or runner.default_parallel(learners)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        sim = SimCluster(name="profile", nodes=max(3, learners // 8), node_cpu="32",
-                         node_memory="128Gi", volumes=learners * 2 + 8, toolchain=chain,
-                         root=Path(tmp) / "sim")
+        sim = sim_for(learners, chain, Path(tmp) / "sim", name="profile")
         sim.up()
         target = ClusterTarget(sim.kubeconfig_path, None, "sim")
         engine = Engine.from_toolchain(chain, StatePaths(Path(tmp) / "state"))
@@ -51,7 +48,8 @@ def profile(learners: int = 10, parallel: int = 4, out_dir: Path = RESULTS,
             doc["secrets_manager_cpu_per_open"] = secrets_cost(
                 chain.pulumi, Path(options.work_dir), options.env_vars, specs[0].stack_name)
             doc |= {"lesson": LESSON, "parallel": pool, "cores": os.cpu_count(),
-                    "command": f"invoke bench cohort --profile {learners} --parallel {pool}"}
+                    "command": f"invoke bench cohort --profile {learners}"
+                               + (f" --parallel {parallel}" if parallel else "")}
             runner.run("down", specs, target, engine, parallel=pool)
         finally:
             sim.down()

@@ -517,6 +517,8 @@ class SimCluster:
             # kwok renews node leases (40s); kwokctl's node monitor settings
             "--node-monitor-period=5s", "--node-monitor-grace-period=40s",
             "--kube-api-qps=500", "--kube-api-burst=1000",
+            # a class's `cohort down` deletes every learner's namespace at once
+            "--concurrent-namespace-syncs=50",
             "--v=1",
         ], state)
 
@@ -635,18 +637,7 @@ class SimCluster:
         return created
 
     def _volume(self, name: str) -> dict:
-        return {
-            "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": name, "labels": {"prodev-labs/sim-pool": self.name}},
-            "spec": {
-                "capacity": {"storage": self.volume_size},
-                "accessModes": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
-                "persistentVolumeReclaimPolicy": "Retain",
-                "storageClassName": STORAGE_CLASS,
-                "hostPath": {"path": str(self.state_dir / "volumes" / name),
-                             "type": "DirectoryOrCreate"},
-            },
-        }
+        return _volume(self.name, name, self.volume_size, self.state_dir / "volumes")
 
     def _node(self, name: str) -> dict:
         resources = {"cpu": self.node_cpu, "memory": self.node_memory,
@@ -670,6 +661,62 @@ class SimCluster:
             "spec": spec,
             "status": {"allocatable": resources, "capacity": resources},  # kwok fills the rest
         }
+
+
+POOL_LABEL = "prodev-labs/sim-pool"
+
+
+def _volume(pool: str, name: str, size: str, base: Path) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": name, "labels": {POOL_LABEL: pool}},
+        "spec": {
+            "capacity": {"storage": size},
+            "accessModes": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": STORAGE_CLASS,
+            "hostPath": {"path": str(base / name), "type": "DirectoryOrCreate"},
+        },
+    }
+
+
+def ensure_free_volumes(api, free: int) -> int:
+    """Top a simulated cluster's volume pool up to `free` unclaimed volumes (dropping
+    Released ones first), through the API alone; returns how many were created. A cluster
+    without the pool (not simulated) is left alone."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    pvs = core.list_persistent_volume(label_selector=POOL_LABEL).items
+    if not pvs:
+        return 0
+    sample = pvs[0]
+    pool = sample.metadata.labels[POOL_LABEL]
+    size = sample.spec.capacity["storage"]
+    base = Path(sample.spec.host_path.path).parent
+    names = {pv.metadata.name for pv in pvs}
+    available = 0
+    for pv in pvs:
+        phase = pv.status.phase if pv.status else None
+        if phase in ("Released", "Failed"):
+            core.delete_persistent_volume(pv.metadata.name)
+        elif phase in ("Available", "Pending", None):
+            available += 1
+    created, i = 0, 0
+    while available < free:
+        name = f"sim-{pool}-pv-{i:04d}"
+        i += 1
+        if name in names:
+            continue
+        try:
+            core.create_persistent_volume(_volume(pool, name, size, base))
+        except client.ApiException as e:
+            if e.status != 409:
+                raise
+            continue
+        available += 1
+        created += 1
+    return created
 
 
 def _exists(fn: Callable[[], object]) -> bool:

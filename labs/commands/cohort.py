@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from pathlib import Path
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +20,8 @@ from infra.cluster.target import choose
 from infra.kubeconfig import admin_client
 from infra.status import labelled_leftovers, workload_status
 from labs.capacity import (
+    RESOURCES,
+    CapacityPlan,
     fit_report,
     node_capacity,
     nodes_from_api,
@@ -34,12 +38,21 @@ STYLE = {runner.QUEUED: "dim", runner.WORKING: "yellow", runner.DONE: "green",
 
 
 class Board:
-    """Per-learner state shared by the pool's threads and the live display."""
+    """Per-learner state shared by the pool's threads and the live display.
+
+    Up to FULL_TABLE learners it shows one row each; a class of 100 gets summary rows
+    instead: a progress bar, the learners being worked on (the longest first), the newest
+    failures and the last few finished, so the board stays one screen however large the
+    class. Every failure is printed in full when the run ends."""
+
+    FULL_TABLE = 15
+    SHOWN = 6
 
     def __init__(self, title: str) -> None:
         self.title = title
         self.rows: dict[str, tuple[str, str, float]] = {}
         self.lock = threading.Lock()
+        self.started = time.monotonic()
 
     def update(self, learner: str, state: str, detail: str) -> None:
         with self.lock:
@@ -49,13 +62,57 @@ class Board:
         with self.lock:
             rows = dict(self.rows)
         counts = {s: sum(1 for r in rows.values() if r[0] == s) for s in STYLE}
-        table = Table(title=self.title, title_justify="left")
-        for column in ("learner", "state", "detail"):
-            table.add_column(column)
-        for learner, (state, detail, _) in rows.items():
-            table.add_row(learner, Text(state, style=STYLE[state]), detail)
         line = "  ".join(f"[{STYLE[s]}]{s} {n}[/]" for s, n in counts.items() if n)
-        return Group(table, Text.from_markup(line))
+        if len(rows) <= self.FULL_TABLE:
+            table = Table(title=self.title, title_justify="left")
+            for column in ("learner", "state", "detail"):
+                table.add_column(column)
+            for learner, (state, detail, _) in rows.items():
+                table.add_row(learner, Text(state, style=STYLE[state]), detail)
+            return Group(table, Text.from_markup(line))
+        return Group(*self.summary(rows, counts), Text.from_markup(line))
+
+    def summary(self, rows: dict[str, tuple[str, str, float]],
+                counts: dict[str, int]) -> list:
+        now = time.monotonic()
+        finished = counts[runner.DONE] + counts[runner.FAILED]
+        elapsed = now - self.started
+        rate = finished / elapsed if elapsed > 0 else 0.0
+        left = len(rows) - finished
+        eta = f", about {left / rate:.0f}s left" if rate > 0 and left else ""
+        head = Table.grid(padding=(0, 1))
+        head.add_row(Text(self.title, style="bold"))
+        head.add_row(ProgressBar(total=len(rows), completed=finished, width=50),
+                     Text(f"{finished}/{len(rows)} in {elapsed:.0f}s{eta}"))
+        table = Table(show_header=True, box=None, padding=(0, 2))
+        for column in ("state", "learners", "detail"):
+            table.add_column(column)
+
+        def names(state: str, newest_first: bool) -> list[tuple[str, str, float]]:
+            chosen = [(n, d, t) for n, (s, d, t) in rows.items() if s == state]
+            return sorted(chosen, key=lambda r: r[2], reverse=newest_first)
+
+        working = names(runner.WORKING, newest_first=False)
+        for learner, detail, since in working[:self.SHOWN]:
+            table.add_row(Text("working", style=STYLE[runner.WORKING]), learner,
+                          f"{now - since:.0f}s {detail}".strip())
+        if len(working) > self.SHOWN:
+            table.add_row("", f"+{len(working) - self.SHOWN} more", "")
+        failed = names(runner.FAILED, newest_first=True)
+        for learner, detail, _ in failed[:2 * self.SHOWN]:
+            table.add_row(Text("failed", style=STYLE[runner.FAILED]), learner, detail)
+        if len(failed) > 2 * self.SHOWN:
+            table.add_row("", f"+{len(failed) - 2 * self.SHOWN} more failed", "")
+        done = names(runner.DONE, newest_first=True)
+        if done:
+            table.add_row(Text("done", style=STYLE[runner.DONE]),
+                          ", ".join(n for n, _, _ in done[:3])
+                          + (f" and {len(done) - 3} more" if len(done) > 3 else ""),
+                          done[0][1])
+        if counts[runner.QUEUED]:
+            table.add_row(Text("queued", style=STYLE[runner.QUEUED]),
+                          f"{counts[runner.QUEUED]} learners", "")
+        return [head, table]
 
 
 def capacity(roster: Roster, target: ClusterTarget):
@@ -76,8 +133,8 @@ def plan(roster: Roster, context: str | None) -> int:
     return 0 if result.fits else 1
 
 
-def up_or_down(operation: str, roster: Roster, *, context: str | None, parallel: int,
-               force: bool = False) -> int:
+def up_or_down(operation: str, roster: Roster, *, context: str | None,
+               parallel: int | None = None, force: bool = False) -> int:
     if operation == "up" and context is None:
         from labs.commands.build_display import ensure_toolchain_shown
 
@@ -88,15 +145,20 @@ def up_or_down(operation: str, roster: Roster, *, context: str | None, parallel:
         fit = capacity(roster, choice.target)
         if not fit.fits:
             console.print(fit_report(fit, title="Cluster capacity"))
+            if choice.target.driver == "sim" and (hint := sim_nodes_for(fit)):
+                console.print(f"the simulated cluster takes more nodes while it runs: {hint}")
             if not force:
                 console.print(f"[red]refusing:[/] {fit.summary()} (use --force to try anyway)")
                 return 1
             console.print(f"[yellow]--force:[/] {fit.summary()}")
+        if choice.target.driver == "sim":
+            _enough_volumes(choice.target, roster)
     engine = engine_for_target()
     # On kind every stack builds and pushes the images (the reference app); Docker's layer
     # cache makes all but the first build a cache hit.
     specs = [for_target(s, choice.target, None) if operation == "up" else s
              for s in roster.specs()]
+    parallel = parallel or runner.default_parallel(len(specs))
     board = Board(f"cohort {roster.cohort}: {operation} lesson {roster.lesson}, "
                   f"{len(roster.learners)} learners, {parallel} at a time")
     started = time.monotonic()
@@ -118,6 +180,39 @@ def up_or_down(operation: str, roster: Roster, *, context: str | None, parallel:
     console.print(f"{len(results) - len(failed)}/{len(results)} learners {operation} in "
                   f"{elapsed:.0f}s" + (f"; [red]{len(failed)} failed[/]" if failed else ""))
     return 1 if failed else 0
+
+
+def sim_nodes_for(fit: CapacityPlan) -> str | None:
+    """The `cluster up` command that grows the simulated cluster to fit the roster: as many
+    nodes as the scarcest resource needs, each the size of the present ones."""
+    counted = [n.allocatable for n in fit.nodes if n.counted]
+    if not counted:
+        return None
+    node = counted[0]
+    need = fit.demand + fit.requested
+    nodes = max(math.ceil(need.get(r) / node.get(r)) for r in RESOURCES if node.get(r) > 0)
+    memory = f"{math.ceil(node.memory / 2**30)}Gi"
+    return (f"invoke cluster up --driver sim --nodes {max(nodes, len(fit.nodes))} "
+            f"--node-cpu {node.cpu.normalize():f} --node-memory {memory}")
+
+
+def _enough_volumes(target: ClusterTarget, roster: Roster) -> None:
+    """The simulated cluster's volume pool tops up to what the roster claims (its size is
+    set at `cluster up`; a class of 100 needs more than the default)."""
+    from kubernetes import client
+
+    from infra.cluster.sim import ensure_free_volumes
+    from labs.sizing import footprint
+
+    specs = roster.specs()
+    api = admin_client(target.kubeconfig, target.context)
+    namespaces = {s.namespace for s in specs}
+    have = sum(1 for c in client.CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces(
+    ).items if c.metadata.namespace in namespaces)  # a re-run's claims are bound already
+    claims = sum(footprint(s.lesson, s.profile, s.ci_runner).volume_claims for s in specs)
+    created = ensure_free_volumes(api, claims - have)
+    if created:
+        console.print(f"simulated cluster: added {created} PersistentVolumes for the roster")
 
 
 def status(roster: Roster, *, context: str | None, as_json: bool) -> int:

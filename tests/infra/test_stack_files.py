@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from infra import engine_run, stack_files
+from infra.automation import ClusterTarget, Engine, LearnerStack, StatePaths
+from infra.sweep import sweepable
+from labs.spec import build_spec
 
 pytestmark = pytest.mark.unit
 
@@ -61,3 +64,39 @@ def test_summary_is_the_last_summary_event(tmp_path: Path) -> None:
     assert summary.resource_changes == {"create": 27} and summary.duration_seconds == 12
     assert engine_run.summary_from(tmp_path / "missing").resource_changes == {}
 
+
+def learner(tmp_path: Path, resources: list[dict] | None) -> LearnerStack:
+    paths = StatePaths(tmp_path)
+    spec = build_spec({"cohort": "c1", "learner": "ana", "lesson": 4})
+    if resources is not None:
+        where = paths.backend_dir / ".pulumi" / "stacks" / "prodev-labs"
+        where.mkdir(parents=True)
+        (where / "c1-ana.json").write_text(json.dumps(checkpoint(resources)))
+    engine = Engine(pulumi_root=None, env={"PULUMI_BACKEND_URL": f"file://{paths.backend_dir}"},
+                    paths=paths)
+    return LearnerStack(spec, ClusterTarget(tmp_path / "kubeconfig"), engine)
+
+
+def k8s(kind: str, name: str, namespace: str | None) -> dict:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"type": f"kubernetes:{kind}", "custom": True, "outputs": {"metadata": meta}}
+
+
+def test_a_stack_inside_its_namespace_is_swept_anything_else_is_destroyed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    inside = [{"type": "pulumi:pulumi:Stack", "custom": False},
+              {"type": "pulumi:providers:kubernetes", "custom": True},
+              {"type": "prodevlabs:index:LabEnvironment", "custom": False},
+              k8s("core/v1:Namespace", "c1-ana", None),
+              k8s("apps/v1:Deployment", "api", "c1-ana")]
+    assert sweepable(learner(tmp_path / "a", inside))
+    assert learner(tmp_path / "a", None).exists() is True
+    elsewhere = [*inside, k8s("rbac.authorization.k8s.io/v1:ClusterRole", "x", None)]
+    assert not sweepable(learner(tmp_path / "b", elsewhere))
+    other_ns = [*inside, k8s("core/v1:ConfigMap", "x", "kube-system")]
+    assert not sweepable(learner(tmp_path / "c", other_ns))
+    image = [*inside, {"type": "docker:index/image:Image", "custom": True, "outputs": {}}]
+    assert not sweepable(learner(tmp_path / "d", image))
+    never = learner(tmp_path / "e", None)
+    assert never.exists() is False and sweepable(never)
