@@ -1,7 +1,7 @@
 """Reads for conversations and messages."""
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 
 from accounts.models import User
 
@@ -27,7 +27,18 @@ def conversation_list(*, user: User) -> QuerySet[Conversation]:
     # END SOLUTION
 
 
+def conversations_for_member_check(*, user: User) -> QuerySet[Conversation]:
+    """Conversations that also say whether `user` takes part (is_participant reads it): one
+    query answers both "does it exist" (404) and "may they read it" (403)."""
+    members = Conversation.participants.through.objects.filter(conversation=OuterRef("pk"),
+                                                               user=user.pk)
+    return Conversation.objects.annotate(checked_member=Value(user.pk),
+                                         is_member=Exists(members))
+
+
 def is_participant(*, conversation: Conversation, user: User) -> bool:
+    if getattr(conversation, "checked_member", None) == user.pk:  # loaded with the answer
+        return conversation.is_member
     return conversation.participants.filter(pk=user.pk).exists()
 
 

@@ -81,8 +81,10 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_conversation(self) -> Conversation:
         if not hasattr(self, "_conversation"):
             # DRF's get_object_or_404: an id that is no UUID is a 404, not a ValidationError.
-            conversation = get_object_or_404(Conversation.objects.all(),
-                                             pk=self.kwargs["conversation_pk"])
+            # The conversation comes with whether the user takes part (one query, not two).
+            conversation = get_object_or_404(
+                selectors.conversations_for_member_check(user=self.request.user),
+                pk=self.kwargs["conversation_pk"])
             # BEGIN SOLUTION lesson 1
             if not selectors.is_participant(conversation=conversation, user=self.request.user):
                 raise PermissionDenied(IsParticipantOfConversation.message)
