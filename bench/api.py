@@ -1,7 +1,7 @@
 """Benchmark of the sample API on this machine (not a test): reference vs naive, wrk and Locust.
 
     python -m bench.api                       # wrk per endpoint, then Locust's browse journey
-    python -m bench.api --tool wrk --duration 15 --baseline bench/results/api-before.json
+    python -m bench.api --tool wrk --duration 15 --compare bench/results/api-before.json
     python -m bench.api --profile             # where a request's time goes, per layer
 
 Starts a throwaway Postgres on loopback, migrates and seeds it with the app's `seed` command,
@@ -19,7 +19,7 @@ time) at each level. Locust is Python: on the same 2 cores it takes CPU from the
 reports less than wrk; both are printed, with reference/naive and wrk/Locust ratios.
 
 JWTs are minted up front, so PBKDF2 password hashing stays out of the numbers. Writes
-bench/results/<name>.json and .png (--save-as, default `api`); --baseline FILE adds a
+bench/results/<name>.json and .png (--save-as, default `api`); --compare FILE adds a
 before/after table against an earlier run's JSON.
 """
 
@@ -425,7 +425,7 @@ def print_comparison(before: dict, after: dict, console: Console) -> None:
 
 # --- the profile ---------------------------------------------------------------------------
 def profile(*, requests: int = 400, out_dir: Path = RESULTS, save_as: str = "api-profile",
-            console: Console | None = None) -> dict:
+            app_dir: Path = APP_DIR, console: Console | None = None) -> dict:
     """Where one request's time goes, per layer: the app's `manage.py profile_requests`
     (labs/app/core/management/commands/profile_requests.py) against the benchmark's data."""
     console = console or Console(width=None if sys.stdout.isatty() else 160)
@@ -439,7 +439,7 @@ def profile(*, requests: int = 400, out_dir: Path = RESULTS, save_as: str = "api
         # file as a container's go to its log, not to a terminal.
         env = {**os.environ, **stack.env(), "PROMETHEUS_MULTIPROC_DIR": metrics}
         proc = subprocess.run([str(APP_PYTHON), "manage.py", "profile_requests", "--json",
-                               "--requests", str(requests)], cwd=APP_DIR, env=env,
+                               "--requests", str(requests)], cwd=app_dir, env=env,
                               stdout=subprocess.PIPE, stderr=log, text=True, timeout=900,
                               check=False)
         if proc.returncode != 0:
@@ -448,6 +448,7 @@ def profile(*, requests: int = 400, out_dir: Path = RESULTS, save_as: str = "api
     doc = json.loads(proc.stdout.strip().splitlines()[-1])
     doc["when"] = datetime.now(UTC).isoformat(timespec="seconds")
     doc["load_1m"] = round(os.getloadavg()[0], 2)
+    doc["app_dir"] = str(app_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{save_as}.json").write_text(json.dumps(doc, indent=2) + "\n")
     print_profile(doc, console)
@@ -493,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="gunicorn threads (default: its config)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument("--save-as", default="api", help="file name of the JSON and PNG (api)")
-    parser.add_argument("--baseline", type=Path, help="an earlier JSON: print before/after")
+    parser.add_argument("--compare", type=Path, help="an earlier run's JSON: print before/after")
     parser.add_argument("--keep-raw", type=Path, help="keep each run's Locust report here")
     parser.add_argument("--app-dir", type=Path, default=APP_DIR,
                         help="serve another tree of the app (e.g. `git archive` of an earlier "
@@ -502,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="profile requests in process instead (manage.py profile_requests)")
     args = parser.parse_args(argv)
     if args.profile:
-        profile(out_dir=args.out, save_as=f"{args.save_as}-profile")
+        profile(out_dir=args.out, save_as=f"{args.save_as}-profile", app_dir=args.app_dir)
         return 0
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     if not levels or any(not 1 <= n <= 200 for n in levels) or not 1 <= args.duration <= 600:
@@ -511,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("connections must be 1..256")
     run(levels, args.duration, out_dir=args.out, save_as=args.save_as, tool=args.tool,
         workers=args.workers, threads=args.threads, connections=args.connections,
-        keep_raw=args.keep_raw, baseline=args.baseline, app_dir=args.app_dir)
+        keep_raw=args.keep_raw, baseline=args.compare, app_dir=args.app_dir)
     return 0
 
 

@@ -200,7 +200,9 @@ class LoadMeter:
         used = {name: trees[name] - self.before[1][name] for name in trees}
         ours = sum(used.values()) + mine - self.before[2]
         self.other_cores = round(max(busy - self.before[0] - ours, 0) / CLK_TCK / elapsed, 2)
-        self.cpu_s = {name: ticks / CLK_TCK for name, ticks in used.items()}
+        # A process that exits during the run takes its CPU time with it (a database
+        # connection closed by its age): then the figure is unknown, not negative.
+        self.cpu_s = {name: ticks / CLK_TCK for name, ticks in used.items() if ticks >= 0}
 
 
 def run(url: str, target: Target, *, duration: int = 15, connections: int = 16,
