@@ -9,11 +9,14 @@ benchmark, bench/api.py, measures gunicorn), against the configured database, wi
   dispatch, the response cache, ORM work, SQL round trips (execute_wrapper), the connection
   health check, serialization and JSON rendering.
 
-Times are exclusive (a part's time excludes the parts inside it), in µs per request: the mean
-over --requests requests after a warm-up. "Django WSGI handler" is what is left: the request
-object, the request_started/finished signals, iterating the response. `cpu_us` is this
-process's CPU time per request in a run without the timers: it barely moves when other work
-shares the machine, and leaves out the time spent waiting for Postgres.
+Times are this thread's CPU time, exclusive (a part's time excludes the parts inside it), in
+µs per request: the best of three rounds of --requests/3 requests each, after a warm-up. CPU
+time holds still while the process waits for Postgres or another process has the core, so
+the figures barely move on a busy machine; the time spent waiting for Postgres is
+`sql_wait_us`, the wall time `wall_us`. "Django WSGI handler" is what is left: the request
+object, the request_started/finished signals, iterating the response. `cpu_us` is the
+process's CPU per request in a run without the timers (log lines are written by another
+thread: counted there, not in the layers).
 
 Two configurations: the middleware lessons 4 and 8 serve with (no lesson-2 middleware), and
 lesson 2's (its four middlewares on, the access window open so nothing is refused).
@@ -42,6 +45,7 @@ from django.db import connections
 WARMUP = 50
 HANDLER = "Django WSGI handler (request, signals, response)"
 CORE = "Django core: URL resolving, process_view, template render"
+SQL = "SQL: psycopg sending and reading (waiting: sql_wait_us)"
 ENDPOINTS = {
     "GET /healthz": "/healthz",
     "GET /api/listings/ (cached)": "/api/listings/",
@@ -52,22 +56,31 @@ ENDPOINTS = {
 
 
 class Clock:
-    """Exclusive time per category: a category's elapsed time is taken out of its parent's."""
+    """Exclusive CPU time (this thread's) and wall time per category: a category's time is
+    taken out of its parent's. CPU time does not run while the process waits for Postgres or
+    while another process has the core, so it holds still on a busy machine."""
 
     def __init__(self) -> None:
-        self.totals: dict[str, float] = defaultdict(float)
-        self.stack: list[list] = []  # [category, started, time spent in children]
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.wall: dict[str, float] = defaultdict(float)
+        self.stack: list[list] = []  # [category, cpu at start, wall at start, children's]
         self.enabled = False
 
     def enter(self, category: str) -> None:
-        self.stack.append([category, time.perf_counter(), 0.0])
+        self.stack.append([category, time.thread_time(), time.perf_counter(), 0.0, 0.0])
 
     def leave(self) -> None:
-        category, started, children = self.stack.pop()
-        elapsed = time.perf_counter() - started
-        self.totals[category] += elapsed - children
+        category, cpu0, wall0, child_cpu, child_wall = self.stack.pop()
+        cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
+        self.cpu[category] += cpu - child_cpu
+        self.wall[category] += wall - child_wall
         if self.stack:
-            self.stack[-1][2] += elapsed
+            self.stack[-1][3] += cpu
+            self.stack[-1][4] += wall
+
+    def clear(self) -> None:
+        self.cpu.clear()
+        self.wall.clear()
 
     def timed(self, category: str, func: Callable) -> Callable:
         @functools.wraps(func)
@@ -217,7 +230,7 @@ class Command(BaseCommand):
         from prometheus_client import values
 
         doc = {"requests_per_endpoint": self.requests, "python": sys.version.split()[0],
-               "metrics_multiprocess": "MultiProcess" in values.ValueClass.__name__,
+               "metrics_multiprocess": values.ValueClass is not values.MutexValue,
                "configs": [self.profile("lessons 4 and 8 (no lesson-2 middleware)", base),
                            self.profile("lesson 2 (its four middlewares on)", lesson2)]}
         if opts["json"]:
@@ -261,33 +274,45 @@ class Command(BaseCommand):
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 
         def sql(execute, *args):
-            CLOCK.enter("SQL round trips (execute)")
+            CLOCK.enter(SQL)
             try:
                 return execute(*args)
             finally:
                 CLOCK.leave()
 
-        CLOCK.totals.clear()
-        queries = 0
-        CLOCK.enabled = True
-        try:
-            with connections["default"].execute_wrapper(sql):
-                for _ in range(self.requests):
-                    CLOCK.enter(HANDLER)
-                    status, headers = call(app, path(), self.token)
-                    CLOCK.leave()
-                    queries += int(headers.get("X-DB-Query-Count", 0))
-        finally:
-            CLOCK.enabled = False
-        if not status.startswith("200"):
-            raise CommandError(f"{template}: {status}")
-        n = self.requests
-        layers = {k: round(v / n * 1e6, 1)
-                  for k, v in sorted(CLOCK.totals.items(), key=lambda kv: -kv[1])}
-        return {"total_us": round(sum(CLOCK.totals.values()) / n * 1e6, 1),
-                "uninstrumented_us": round(wall / n * 1e6, 1),
-                "cpu_us": round(cpu / n * 1e6, 1),
-                "queries": round(queries / n, 2), "layers_us": layers}
+        # Rounds of the timed run: the one with the least CPU is kept (a burst of other work
+        # on the machine only ever adds).
+        best: dict[str, Any] | None = None
+        rounds, per_round = 3, max(self.requests // 3, 1)
+        for _ in range(rounds):
+            CLOCK.clear()
+            queries = 0
+            CLOCK.enabled = True
+            try:
+                with connections["default"].execute_wrapper(sql):
+                    for _ in range(per_round):
+                        CLOCK.enter(HANDLER)
+                        status, headers = call(app, path(), self.token)
+                        CLOCK.leave()
+                        queries += int(headers.get("X-DB-Query-Count", 0))
+            finally:
+                CLOCK.enabled = False
+            if not status.startswith("200"):
+                raise CommandError(f"{template}: {status}")
+            n = per_round
+            layers = {k: round(v / n * 1e6, 1)
+                      for k, v in sorted(CLOCK.cpu.items(), key=lambda kv: -kv[1])}
+            sql_wait = CLOCK.wall.get(SQL, 0.0) - CLOCK.cpu.get(SQL, 0.0)
+            result = {"total_us": round(sum(CLOCK.cpu.values()) / n * 1e6, 1),
+                      "wall_us": round(sum(CLOCK.wall.values()) / n * 1e6, 1),
+                      "sql_wait_us": round(sql_wait / n * 1e6, 1),
+                      "uninstrumented_us": round(wall / self.requests * 1e6, 1),
+                      "cpu_us": round(cpu / self.requests * 1e6, 1),
+                      "queries": round(queries / n, 2), "layers_us": layers}
+            if best is None or result["total_us"] < best["total_us"]:
+                best = result
+        assert best is not None
+        return best
 
 
 def render(doc: dict) -> str:
@@ -305,7 +330,9 @@ def render(doc: dict) -> str:
         out.append(" " * width + "".join(f"{f'[{i}]':>9}" for i in range(1, len(names) + 1)))
         rows = [(k, [config["endpoints"][n]["layers_us"].get(k) for n in names])
                 for k in layers]
-        rows += [("total", [config["endpoints"][n]["total_us"] for n in names]),
+        rows += [("total CPU", [config["endpoints"][n]["total_us"] for n in names]),
+                 ("waiting for Postgres", [config["endpoints"][n]["sql_wait_us"]
+                                           for n in names]),
                  ("cpu (no timers)", [config["endpoints"][n]["cpu_us"] for n in names]),
                  ("SQL queries", [config["endpoints"][n]["queries"] for n in names])]
         for label, values in rows:
