@@ -358,7 +358,14 @@ def _quiet(_: str) -> None:
 
 
 def _lock_files(paths: StatePaths, stack: str) -> list[Path]:
-    return sorted((paths.backend_dir / ".pulumi" / "locks").glob(f"**/{stack}/*.json"))
+    """The stack's lock files (project-scoped and legacy layouts), without walking the whole
+    locks tree: it has a directory per stack, and a cohort asks once per learner."""
+    locks = paths.backend_dir / ".pulumi" / "locks"
+    found: list[Path] = []
+    for where in (locks / "organization" / PROJECT / stack, locks / stack):
+        if where.is_dir():
+            found += where.glob("*.json")
+    return sorted(found)
 
 
 def _pid_alive(pid: int) -> bool:
