@@ -35,6 +35,7 @@ from pulumi.automation._stack import StackInitMode
 
 from infra import engine_run, passphrase_crypt, processes, reaper, stack_files
 from infra.engine_run import UpdateResult
+from infra.private_files import create_once
 from infra.program import CONFIG_NAMESPACE, main
 from labs import secrets as lab_secrets
 from labs.spec import LabSpec, to_config
@@ -80,20 +81,7 @@ def state_paths() -> StatePaths:
 def ensure_passphrase(paths: StatePaths) -> Path:
     """The secrets passphrase, generated once, readable by its owner only."""
     path = paths.passphrase_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written under a temporary name and linked into place: whoever links first wins,
-        # and nobody ever reads a half-written passphrase.
-        tmp = path.with_name(f".passphrase-{os.getpid()}-{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_once(path, lambda: secrets.token_urlsafe(32))
     return path
 
 

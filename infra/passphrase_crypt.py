@@ -21,6 +21,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from infra.private_files import create_once
+
 ROUNDS = 1_000_000
 CHECK = "pulumi"  # what the salt state seals, so a wrong passphrase is recognised
 
@@ -82,15 +84,5 @@ def key_for(passphrase: str, salt_state: str) -> bytes:
 def shared_salt_state(path: Path, passphrase: str) -> str:
     """The state directory's salt state, made once (0600, linked into place atomically so
     concurrent first runs agree)."""
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_salt_state(passphrase))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_once(path, lambda: new_salt_state(passphrase))
     return path.read_text().strip()
