@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from listings.models import Booking, Listing
+from listings.models import Booking, Listing, Review
 from listings.services import BookingError, booking_create
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +168,17 @@ def test_public_reads_show_no_email_addresses(api, listing, make_user):
     detail = api(None).get(f"/api/listings/{listing.pk}/").json()
     assert detail["host"] == {"user_id": str(listing.host.pk),
                               "first_name": listing.host.first_name}
+
+
+def test_the_benchmarks_naive_baseline_lists_the_same_with_more_queries(settings, api,
+                                                                        make_user):
+    hosts = [make_user("host") for _ in range(3)]
+    for i in range(6):
+        listing = Listing.objects.create(host=hosts[i % 3], title=f"L{i}", location="Adama",
+                                         price_per_night=Decimal(100 + i))
+        Review.objects.create(listing=listing, author=make_user("guest"), rating=1 + i % 5)
+    reference = api(None).get("/api/listings/?ordering=price_per_night")
+    settings.LAB_NAIVE_QUERIES = True  # bench/api.py's baseline: N+1 and aggregates on a join
+    naive = api(None).get("/api/listings/?ordering=price_per_night&naive=1")
+    assert naive.json()["results"] == reference.json()["results"]
+    assert int(naive["X-DB-Query-Count"]) > int(reference["X-DB-Query-Count"]) + 5
