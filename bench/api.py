@@ -457,7 +457,7 @@ def profile(*, requests: int = 400, out_dir: Path = RESULTS, save_as: str = "api
 
 def print_profile(doc: dict, console: Console) -> None:
     for config in doc["configs"]:
-        table = Table(title=f"µs per request, in process (no HTTP server), {config['name']}: "
+        table = Table(title=f"CPU µs per request, in process (no HTTP server), {config['name']}: "
                             f"{escape(config['middleware'])}")
         endpoints = list(config["endpoints"])
         table.add_column("layer")
@@ -471,9 +471,11 @@ def print_profile(doc: dict, console: Console) -> None:
         for layer in layers:
             table.add_row(escape(layer), *(
                 _fmt(config["endpoints"][n]["layers_us"].get(layer)) for n in endpoints))
-        table.add_row("[bold]total[/]", *(
+        table.add_row("[bold]total CPU[/]", *(
             f"[bold]{_fmt(config['endpoints'][n]['total_us'])}[/]" for n in endpoints))
-        table.add_row("CPU µs (no timers)", *(
+        table.add_row("waiting for Postgres", *(
+            _fmt(config["endpoints"][n].get("sql_wait_us")) for n in endpoints))
+        table.add_row("CPU (no timers)", *(
             _fmt(config["endpoints"][n]["cpu_us"]) for n in endpoints))
         table.add_row("SQL queries", *(
             _fmt(config["endpoints"][n]["queries"], 1) for n in endpoints))
