@@ -214,7 +214,8 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
     if tool in ("both", "wrk") and wrk.wrk_path() is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk "
                            "(scripts/install-test-deps.sh installs it)")
-    raw_root = Path(keep_raw) if keep_raw else Path(tempfile.mkdtemp(prefix="bench-api-"))
+    scratch = None if keep_raw else tempfile.TemporaryDirectory(prefix="bench-api-")
+    raw_root = Path(keep_raw) if keep_raw else Path(scratch.name)  # type: ignore[union-attr]
     raw_root.mkdir(parents=True, exist_ok=True)
     doc: dict = {"wrk": {}, "locust": {}}
     started = time.monotonic()
@@ -258,6 +259,8 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
                         doc["locust"][variant][str(level)] = rows
                         console.print(f"[bold]{variant}[/] Locust {level} users: "
                                       f"{rows[TOTAL]['rps']:,.0f} req/s")
+    if scratch is not None:  # the tokens and Locust's reports, unless --keep-raw
+        scratch.cleanup()
     doc = {
         "command": command_line(levels, duration, tool, workers, threads),
         "app_dir": str(app_dir),
