@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.cluster.toolchain import K8S_STAGING, VERSIONS, GoBuild, Versions, _wrapper
+from infra.cluster.toolchain import VERSIONS, GoBuild, Versions, _wrapper, kubernetes_build
 
 # The node's own programs (kind's node-image build puts them in /usr/bin and kube-proxy in an
 # image); the control-plane three come from the toolchain's `kubernetes` entry.
@@ -70,22 +70,7 @@ def _single(name: str, module: str, version: str, pkg: str, out: str,
 
 def kit_recipes(k: KitVersions = KIT, v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
     """The kit's Go builds, cheapest first."""
-    _, kminor, _ = k.kubernetes.split(".")
-    cb = "k8s.io/component-base/version"
-    node = GoBuild(
-        name="kubernetes-node",
-        version=k.kubernetes,
-        gomod=_wrapper(
-            "kubernetes-node",
-            {"k8s.io/kubernetes": f"v{k.kubernetes}"},
-            {f"k8s.io/{m}": f"k8s.io/{m} {v.kubernetes_staging}" for m in K8S_STAGING},
-            tools=tuple(f"k8s.io/kubernetes/cmd/{c}" for c in NODE_COMPONENTS),
-        ),
-        packages=tuple((f"k8s.io/kubernetes/cmd/{c}", c) for c in NODE_COMPONENTS),
-        ldflags=(f"-X {cb}.gitVersion=v{k.kubernetes}", f"-X {cb}.gitMajor=1",
-                 f"-X {cb}.gitMinor={kminor}", f"-X {cb}.gitTreeState=clean",
-                 f"-X k8s.io/client-go/pkg/version.gitVersion=v{k.kubernetes}"),
-    )
+    node = kubernetes_build("kubernetes-node", NODE_COMPONENTS, v)
     cni_module = "github.com/containernetworking/plugins"
     cni = GoBuild(
         name="cni-plugins", version=k.cni_plugins,

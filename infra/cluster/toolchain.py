@@ -174,8 +174,6 @@ def recipes(v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
     pkg = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
     langhost = "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"
     pulumi_version = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
-    cb = "k8s.io/component-base/version"
-    _, kminor, _ = v.kubernetes.split(".")
     etcd_pkg = "go.etcd.io/etcd/server/v3"
     kwok_pkg = "sigs.k8s.io/kwok/cmd/kwok"
     mailpit_pkg = "github.com/axllent/mailpit"
@@ -238,23 +236,34 @@ def recipes(v: Versions = VERSIONS) -> tuple[GoBuild, ...]:
             packages=((pkg, "pulumi"),),
             ldflags=(f"-X {pulumi_version}=v{v.pulumi}",),
         ),
-        GoBuild(
-            name="kubernetes",
-            version=v.kubernetes,
-            gomod=_wrapper(
-                "kubernetes",
-                {"k8s.io/kubernetes": f"v{v.kubernetes}"},
-                {f"k8s.io/{m}": f"k8s.io/{m} {v.kubernetes_staging}" for m in K8S_STAGING},
-                tools=tuple(f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMPONENTS),
-            ),
-            packages=tuple((f"k8s.io/kubernetes/cmd/{c}", c) for c in KUBE_COMPONENTS),
-            ldflags=(
-                f"-X {cb}.gitVersion=v{v.kubernetes}",
-                f"-X {cb}.gitMajor=1",
-                f"-X {cb}.gitMinor={kminor}",
-                f"-X {cb}.gitTreeState=clean",
-                f"-X k8s.io/client-go/pkg/version.gitVersion=v{v.kubernetes}",
-            ),
+        kubernetes_build("kubernetes", KUBE_COMPONENTS, v),
+    )
+
+
+def kubernetes_build(name: str, components: tuple[str, ...],
+                     v: Versions = VERSIONS) -> GoBuild:
+    """``components`` (k8s.io/kubernetes/cmd/<c>) at the pinned Kubernetes, staging modules
+    replaced by their releases and the version stamped as the release build stamps it. The
+    toolchain's control plane and the kind kit's node binaries share this (and the Go build
+    cache of its packages)."""
+    cb = "k8s.io/component-base/version"
+    _, kminor, _ = v.kubernetes.split(".")
+    return GoBuild(
+        name=name,
+        version=v.kubernetes,
+        gomod=_wrapper(
+            name,
+            {"k8s.io/kubernetes": f"v{v.kubernetes}"},
+            {f"k8s.io/{m}": f"k8s.io/{m} {v.kubernetes_staging}" for m in K8S_STAGING},
+            tools=tuple(f"k8s.io/kubernetes/cmd/{c}" for c in components),
+        ),
+        packages=tuple((f"k8s.io/kubernetes/cmd/{c}", c) for c in components),
+        ldflags=(
+            f"-X {cb}.gitVersion=v{v.kubernetes}",
+            f"-X {cb}.gitMajor=1",
+            f"-X {cb}.gitMinor={kminor}",
+            f"-X {cb}.gitTreeState=clean",
+            f"-X k8s.io/client-go/pkg/version.gitVersion=v{v.kubernetes}",
         ),
     )
 
