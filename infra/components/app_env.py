@@ -4,7 +4,9 @@ Every variable of the contract is set on the API, worker and beat containers: se
 reference to a Secret, the rest as plain values. Where a lesson does not deploy the component a
 variable points at, the contract's default is used, except for credentials: a secret variable
 is never a plain value, so without its component (RabbitMQ in lessons 1, 2 and 5) it is left
-out and the app falls back to its own default.
+out and the app falls back to its own default. Without RabbitMQ the app is also told there is no
+broker (CELERY_BROKER=none): its /readyz then waits for the database alone and tasks run in the
+API process, rather than the pod never becoming Ready for want of a broker on localhost.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ def plain_values(spec: LabSpec) -> dict[str, str]:
         values |= {"POSTGRES_HOST": postgres.SERVICE, "POSTGRES_PORT": str(postgres.PORT)}
     if spec.deploys("rabbitmq"):
         values |= {"RABBITMQ_HOST": rabbitmq.SERVICE, "RABBITMQ_PORT": str(rabbitmq.AMQP_PORT),
-                   "RABBITMQ_VHOST": rabbitmq.VHOST}
+                   "RABBITMQ_VHOST": rabbitmq.VHOST, "CELERY_BROKER": "rabbitmq"}
+    else:
+        values["CELERY_BROKER"] = "none"
     if spec.deploys("mailpit"):
         values |= {"EMAIL_HOST": MAILPIT_SERVICE, "EMAIL_PORT": str(MAILPIT_SMTP_PORT)}
     if spec.deploys("chapa_sandbox"):

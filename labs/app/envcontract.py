@@ -49,6 +49,12 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("RABBITMQ_USER", Source.RABBITMQ, "guest"),
     EnvVar("RABBITMQ_PASSWORD", Source.RABBITMQ, "guest", secret=True),
     EnvVar("RABBITMQ_VHOST", Source.RABBITMQ, "/"),
+    # An explicit switch rather than an empty RABBITMQ_HOST: a missing value must not
+    # silently turn the broker off.
+    EnvVar("CELERY_BROKER", Source.RABBITMQ, "rabbitmq",
+           help="'rabbitmq': Celery publishes to RABBITMQ_* and /readyz checks that broker; "
+                "'none' (lessons without RabbitMQ): no broker, queued tasks run eagerly in "
+                "the process that queues them and /readyz checks only the database"),
     EnvVar("EMAIL_HOST", Source.MAIL, "localhost"),
     EnvVar("EMAIL_PORT", Source.MAIL, "1025"),
     EnvVar("DEFAULT_FROM_EMAIL", Source.SETTING, "labs@prodev.dev"),

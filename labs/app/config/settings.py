@@ -194,13 +194,27 @@ SPECTACULAR_SETTINGS = {
 GRAPHENE = {"SCHEMA": "crm.schema.schema", "RELAY_CONNECTION_MAX_LIMIT": 50}
 
 # Celery: RabbitMQ broker; no result backend (tasks report through their side effects).
-CELERY_BROKER_URL = "amqp://{user}:{password}@{host}:{port}/{vhost}".format(
+# CELERY_BROKER=none (the lessons that deploy no RabbitMQ): no broker at all, so a task runs
+# in the process that queues it and /readyz (core/health.py) does not wait for a broker.
+TASK_BROKERS = ("rabbitmq", "none")
+TASK_BROKER = value("CELERY_BROKER").strip().lower()
+if TASK_BROKER not in TASK_BROKERS:
+    raise RuntimeError(f"CELERY_BROKER must be one of {', '.join(TASK_BROKERS)}, "
+                       f"not {TASK_BROKER!r}")
+_AMQP_URL = "amqp://{user}:{password}@{host}:{port}/{vhost}".format(
     user=quote(value("RABBITMQ_USER"), safe=""),
     password=quote(value("RABBITMQ_PASSWORD"), safe=""),
     host=value("RABBITMQ_HOST"),
     port=value("RABBITMQ_PORT"),
     vhost=quote(value("RABBITMQ_VHOST"), safe=""),
 )
+# memory:// is never connected to while every task runs eagerly; it keeps anything else that
+# reaches for the broker off localhost.
+CELERY_BROKER_URL = _AMQP_URL if TASK_BROKER == "rabbitmq" else "memory://"
+CELERY_TASK_ALWAYS_EAGER = TASK_BROKER == "none"
+# As with a worker, a failing task (no mail server in lessons 1 and 2) must not fail the
+# request that queued it: the error is logged, not raised.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

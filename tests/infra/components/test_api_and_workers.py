@@ -81,16 +81,33 @@ def test_lessons_without_rabbitmq_carry_no_broker_credentials() -> None:
     assert env_of(api)["RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "password"
 
 
-def test_app_settings_load_from_the_env_of_a_lesson_without_rabbitmq() -> None:
-    """The app falls back to its own defaults for what a lesson leaves out."""
-    [api] = containers(find(rendered(1), "Deployment", "api"))
+@pytest.mark.parametrize(("lesson", "broker"), [(1, "none"), (2, "none"), (5, "none"),
+                                               (4, "rabbitmq"), (6, "rabbitmq"),
+                                               (7, "rabbitmq"), (8, "rabbitmq")])
+def test_app_is_told_whether_a_broker_is_deployed(lesson: int, broker: str) -> None:
+    """No RabbitMQ: CELERY_BROKER=none, so /readyz does not wait for a broker on localhost."""
+    for where, container in app_containers(rendered(lesson)):
+        assert env_of(container)["CELERY_BROKER"] == {"name": "CELERY_BROKER",
+                                                      "value": broker}, where
+
+
+def app_settings(lesson: int, expression: str) -> str:
+    """`expression` over the app's settings loaded from lesson's API env (secrets stubbed)."""
+    [api] = containers(find(rendered(lesson), "Deployment", "api"))
     env = {name: e.get("value", "from-a-secret") for name, e in env_of(api).items()}
     python = APP_DIR / ".venv" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", "import config.settings as s; "
-                          "print(s.CELERY_BROKER_URL.split('@')[-1])"],
-                         cwd=APP_DIR, env={"PATH": os.environ["PATH"], **env}, check=True,
-                         capture_output=True, text=True).stdout
-    assert out.strip() == "localhost:5672/%2F"  # the contract defaults
+    return subprocess.run([str(python), "-c", f"import config.settings as s; print({expression})"],
+                          cwd=APP_DIR, env={"PATH": os.environ["PATH"], **env}, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_app_settings_follow_the_env_of_lessons_with_and_without_rabbitmq() -> None:
+    """No broker at all: tasks run eagerly, nothing reaches for amqp://localhost."""
+    assert app_settings(1, "s.TASK_BROKER, s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER") \
+        == "none memory:// True"
+    assert app_settings(4, "s.TASK_BROKER, s.CELERY_BROKER_URL.split('@')[-1], "
+                           "s.CELERY_TASK_ALWAYS_EAGER") \
+        == "rabbitmq rabbitmq:5672/%2F False"
 
 
 def test_secret_env_points_at_existing_secret_keys() -> None:
