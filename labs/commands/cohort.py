@@ -124,7 +124,38 @@ def capacity(roster: Roster, target: ClusterTarget):
     return plan_roster(roster, nodes, in_use)
 
 
+def local_only(action: str, roster: Roster) -> int | None:
+    """For a lesson whose lab is files on the learner's machine (lesson 3): say in one line
+    why the cohort has nothing on a cluster and return the exit code; None otherwise.
+
+    Never a cluster call: a learner's namespace is shared by every lesson, so a lesson-3
+    `down` that swept it would wipe whatever other lesson the class has deployed."""
+    from labs.commands.practice import LESSONS
+
+    lesson = roster.lesson
+    if lesson not in LESSONS:
+        return None
+    local = f"lesson {lesson} is local-only and needs no cluster"
+    if action == "up":
+        console.print(f"[red]refusing:[/] {local}: each learner runs "
+                      f"`invoke lab up --lesson {lesson}` on their own machine", soft_wrap=True)
+        return 1
+    if action == "down":
+        console.print(f"{local}: nothing of it is on a cluster, so nothing was removed",
+                      soft_wrap=True)
+        return 0
+    if action == "plan":
+        console.print(f"{local}: it fits any cluster", soft_wrap=True)
+        return 0
+    console.print(f"[red]refusing:[/] {local}: each learner's "
+                  f"`invoke lab {action} --lesson {lesson}` reports on their own machine",
+                  soft_wrap=True)
+    return 1
+
+
 def plan(roster: Roster, context: str | None) -> int:
+    if (code := local_only("plan", roster)) is not None:
+        return code
     choice = choose(context, start=False)
     console.print(f"cluster: {choice.reason}")
     result = capacity(roster, choice.target)
@@ -135,6 +166,8 @@ def plan(roster: Roster, context: str | None) -> int:
 
 def up_or_down(operation: str, roster: Roster, *, context: str | None,
                parallel: int | None = None, force: bool = False) -> int:
+    if (code := local_only(operation, roster)) is not None:
+        return code
     if operation == "up" and context is None:
         from labs.commands.build_display import ensure_toolchain_shown
 
@@ -216,6 +249,8 @@ def _enough_volumes(target: ClusterTarget, roster: Roster) -> None:
 
 
 def status(roster: Roster, *, context: str | None, as_json: bool) -> int:
+    if (code := local_only("status", roster)) is not None:
+        return code
     choice = choose(context, start=False)
     rows = workload_status(admin_client(choice.target.kubeconfig, choice.target.context),
                            roster.cohort)
