@@ -68,6 +68,8 @@ def footprint(lesson: Lesson, profile: Profile, ci_runner: str | None = None) ->
     totals = dict.fromkeys(("rc", "rm", "lc", "lm", "st"), Decimal(0))
     pods = claims = 0
     for comp, count in pod_counts(lesson, profile).items():
+        if comp == "ci_runner" and runner == "none":  # lesson 5 offline: no runner image
+            continue
         size = profile.components[profile_entry(comp, runner)]
         res = size.resources
         totals["rc"] += count * parse_quantity(res.cpu_request)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from labs.catalog import CI_RUNNERS, Catalog, Lesson, Profile, default_catalog
+from labs.image_catalog import upstream
 from labs.names import label_problem, namespace_for
 from labs.problems import ProblemsError
 
@@ -20,6 +21,8 @@ DEFAULT_COHORT = "local"
 DEFAULT_DOMAIN = "labs.localhost"
 DEFAULT_REGISTRY = "localhost:5001"
 DEFAULT_TAG = "latest"
+# ciRunner value for "no runner": lesson 5 offline, where no runner image can be had.
+NO_CI_RUNNER = "none"
 
 
 class SpecError(ProblemsError):
@@ -30,21 +33,22 @@ class SpecError(ProblemsError):
 
 @dataclass(frozen=True)
 class ImageSet:
-    """Container images. `api`, `chapa_sandbox` and `jenkins` are built from this repository."""
+    """Container images (labs/image_catalog.py names them). `api`, `chapa_sandbox` and
+    `jenkins` are built from this repository."""
 
     api: str
     chapa_sandbox: str
-    postgres: str = "postgres:17"
-    rabbitmq: str = "rabbitmq:4.1-management"
-    mailpit: str = "axllent/mailpit:v1.33.1"  # the version `invoke toolchain` builds
+    postgres: str = upstream("postgres")
+    rabbitmq: str = upstream("rabbitmq")
+    mailpit: str = upstream("mailpit")  # the version `invoke toolchain` builds
     jenkins: str = "jenkins/jenkins:lts-jdk21"  # needs the plugins of labs/ci/jenkins
-    github_runner: str = "ghcr.io/actions/actions-runner:2.329.0"
+    github_runner: str = upstream("github_runner")
 
     @classmethod
     def for_registry(cls, registry: str, tag: str = DEFAULT_TAG) -> ImageSet:
-        return cls(api=f"{registry}/prodev-labs/api:{tag}",
-                   chapa_sandbox=f"{registry}/prodev-labs/chapa-sandbox:{tag}",
-                   jenkins=f"{registry}/prodev-labs/jenkins:{tag}")
+        return cls(api=f"{registry}/{upstream('api')}:{tag}",
+                   chapa_sandbox=f"{registry}/{upstream('chapa_sandbox')}:{tag}",
+                   jenkins=f"{registry}/{upstream('jenkins')}:{tag}")
 
 
 def with_tag(image: str, tag: str) -> str:
@@ -90,6 +94,8 @@ class LabSpec:
         return f"{self.learner}.{self.ingress_domain}"
 
     def deploys(self, component: str) -> bool:
+        if component == "ci_runner" and self.ci_runner == NO_CI_RUNNER:
+            return False
         return self.lesson.deploys(component)
 
 
@@ -132,7 +138,7 @@ def build_spec(values: Mapping[str, Any], catalog: Catalog | None = None) -> Lab
             problems.append(f"profile: {str(exc).strip(chr(39))}")
 
     runner = str(values.get("ciRunner") or (lesson.ci_runner if lesson else "jenkins"))
-    if runner not in CI_RUNNERS:
+    if runner not in (*CI_RUNNERS, NO_CI_RUNNER):
         problems.append(f"ciRunner: unknown CI runner {runner!r} (known: {', '.join(CI_RUNNERS)})")
     github_repo = values.get("githubRepo") or None
     if lesson and lesson.deploys("ci_runner") and runner == "github-actions":

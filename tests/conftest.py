@@ -39,18 +39,26 @@ def sim_cluster(toolchain, tmp_path_factory) -> Iterator:
         cluster.down()
 
 
-@pytest.fixture(scope="module")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The kind tier runs last: its one cluster (below) then never loads the other tiers."""
+    items.sort(key=lambda item: item.get_closest_marker("kind") is not None)
+
+
+@pytest.fixture(scope="session")
 def kind_cluster() -> Iterator:
     """A real single-node kind cluster from the offline kit (built on first use), with the
-    local registry and the add-ons, for a module of the kind tier. Deleted after the module
-    (so it does not load the machine through the other tiers), failing if anything of it
-    (container, volume, network) is left behind."""
+    local registry and the add-ons, shared by the kind tier (which runs last). Deleted at
+    the end, failing if anything of it (container, volume, network) is left behind."""
     from infra.cluster import kind
     from tests.infra.kind_support import KindCluster
 
-    name = f"kind-tier-{os.getpid()}"
+    # PRODEV_KIND_TIER_CLUSTER=<name>: use (and keep) a cluster of that name, for working on
+    # one test file against a cluster that is already up.
+    kept = os.environ.get("PRODEV_KIND_TIER_CLUSTER")
+    name = kept or f"kind-tier-{os.getpid()}"
     try:
         yield KindCluster.start(name=name)
     finally:
-        left = kind.down(name)
-        assert not left, f"kind cluster left behind: {left}"
+        if not kept:
+            left = kind.down(name)
+            assert not left, f"kind cluster left behind: {left}"

@@ -144,9 +144,10 @@ def kit_dir() -> Path:
     return cache_root() / "kind"
 
 
-def rootfs_image(name: str, packages: Sequence[str], say: Say) -> str:
-    """``prodev-labs/<name>-rootfs:<hash>``: debootstrap of ``packages``, imported."""
-    tag = f"prodev-labs/{name}-rootfs:{DEBIAN_SUITE}-{_digest(DEBIAN_SUITE, sorted(packages))}"
+def rootfs_image(name: str, packages: Sequence[str], say: Say,
+                 suite: str = DEBIAN_SUITE) -> str:
+    """``prodev-labs/<name>-rootfs:<suite>-<hash>``: debootstrap of ``packages``, imported."""
+    tag = f"prodev-labs/{name}-rootfs:{suite}-{_digest(suite, sorted(packages))}"
     if image_exists(tag):
         return tag
     if shutil.which("debootstrap") is None:
@@ -160,11 +161,11 @@ def rootfs_image(name: str, packages: Sequence[str], say: Say) -> str:
     if not (marker.is_file() and marker.read_text() == tag and target.is_dir()):
         if target.exists():
             shutil.rmtree(target)
-        say(f"{name} root filesystem: debootstrap {DEBIAN_SUITE} ({len(packages)} packages; "
+        say(f"{name} root filesystem: debootstrap {suite} ({len(packages)} packages; "
             f"log: {log})")
         with log.open("w") as fh:
             done = subprocess.run(["debootstrap", "--variant=minbase",
-                                   f"--include={','.join(packages)}", DEBIAN_SUITE,
+                                   f"--include={','.join(packages)}", suite,
                                    str(target), _debian_mirror()], stdout=fh,
                                   stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:

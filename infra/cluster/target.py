@@ -1,7 +1,8 @@
 """Which cluster a command works on, and why: --context, a running local cluster, or a new one.
 
 With no --context, the embedded default is used: the simulated cluster when it is already up,
-else kind where a Docker engine answers and kind is installed, else a new simulated cluster.
+else kind where a Docker engine answers and kind is installed (or the local kind cluster
+exists), else a new simulated cluster.
 """
 
 from __future__ import annotations
@@ -39,9 +40,25 @@ def docker_answers() -> bool:
     return probe.returncode == 0
 
 
+def _kind_cluster_exists(name: str | None = None) -> bool:
+    """A kind cluster made by `invoke cluster up --driver kind` exists (with its kubeconfig),
+    whether or not kind is on PATH: the offline kit keeps its own kind binary."""
+    from infra.cluster import kind
+
+    name = name or kind.DEFAULT_NAME
+    return kind.kubeconfig_path(name).is_file() and kind.exists(name)
+
+
 def choose(context: str | None, *, start: bool = True) -> Choice:
     """The target for this command; starts the embedded default cluster when `start`."""
     if context:
+        kind_name = context.removeprefix("kind-")
+        if context.startswith("kind-") and _kind_cluster_exists(kind_name):
+            from infra.cluster import kind
+
+            # kind's own context name: its kubeconfig, and images as the cluster was made.
+            return Choice(ClusterTarget(kind.kubeconfig_path(kind_name), context, "kind"),
+                          f"the kind cluster {kind_name} (--context {context})")
         return Choice(ClusterTarget(user_kubeconfig(), context, "external"),
                       f"context {context} of {user_kubeconfig()} (--context)")
     from infra.cluster.sim import SimCluster
@@ -50,7 +67,7 @@ def choose(context: str | None, *, start: bool = True) -> Choice:
     if sim.status().running:
         return Choice(ClusterTarget(sim.kubeconfig_path, None, "sim"),
                       "the simulated cluster is running (containers are simulated)")
-    if docker_answers() and shutil.which("kind"):
+    if docker_answers() and (shutil.which("kind") or _kind_cluster_exists()):
         from infra.cluster import kind
 
         if start:

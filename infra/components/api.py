@@ -8,6 +8,7 @@ gets its own migration run.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,6 +30,7 @@ SERVICE = "api"
 PORT = 8000
 SERVICE_PORT = 80
 UID = 10001  # the app image's non-root user (labs/app/Dockerfile)
+PROBE_HOST = "localhost"  # one of the app's ALLOWED_HOSTS (infra/components/app_env.py)
 
 
 def container(spec: LabSpec, image: pulumi.Input[str], name: str = "api") -> dict:
@@ -61,20 +63,28 @@ class SampleApi(pulumi.ComponentResource):
         job_pod = pod_template(spec, Workload("api-migrate", "migration", [migrate], UID,
                                               volumes=[TMP_VOLUME]))
         job_pod["spec"]["restart_policy"] = "OnFailure"
+        # Named by the image and the rest of its pod template: a Job's template is immutable,
+        # so any change (image, env, resources) is a new Job, never a refused patch.
+        template = json.dumps({k: v for k, v in migrate.items() if k != "image"},
+                              sort_keys=True, default=str)
         job_name = pulumi.Output.from_input(image).apply(
-            lambda ref: "api-migrate-" + hashlib.sha256(ref.encode()).hexdigest()[:8])
+            lambda ref: "api-migrate-"
+            + hashlib.sha256(f"{ref}\n{template}".encode()).hexdigest()[:8])
         self.migration = k8s.batch.v1.Job(
             f"{name}-migrate",
             metadata={**metadata(spec, "api-migrate", "migration"), "name": job_name},
             spec={"backoff_limit": 6, "template": job_pod},
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        replace_on_changes=["spec"]))
 
         api = container(spec, image)
         api |= {
             "ports": [{"name": "http", "container_port": PORT}],
-            "readiness_probe": http_probe("/readyz", "http", delay=5, period=10),
-            "liveness_probe": http_probe("/healthz", "http", delay=15, period=20),
-            "startup_probe": http_probe("/healthz", "http", delay=2, period=3, failures=40),
+            "readiness_probe": http_probe("/readyz", "http", delay=5, period=10, host=PROBE_HOST),
+            "liveness_probe": http_probe("/healthz", "http", delay=15, period=20,
+                                         host=PROBE_HOST),
+            "startup_probe": http_probe("/healthz", "http", delay=2, period=3, failures=40,
+                                        host=PROBE_HOST),
         }
         self.service = service(spec, "api", "api", [Port("http", SERVICE_PORT, PORT)],
                                opts=child)

@@ -5,7 +5,7 @@ reference to a Secret, the rest as plain values. Where a lesson does not deploy 
 variable points at, the contract's default is used, except for credentials: a secret variable
 is never a plain value, so without its component (RabbitMQ in lessons 1, 2 and 5) it is left
 out and the app falls back to its own default. Without RabbitMQ the app is also told there is no
-broker (CELERY_BROKER=none): its /readyz then waits for the database alone and tasks run in the
+broker (TASK_BROKER=none): its /readyz then waits for the database alone and tasks run in the
 API process, rather than the pod never becoming Ready for want of a broker on localhost.
 """
 
@@ -54,9 +54,9 @@ def plain_values(spec: LabSpec) -> dict[str, str]:
         values |= {"POSTGRES_HOST": postgres.SERVICE, "POSTGRES_PORT": str(postgres.PORT)}
     if spec.deploys("rabbitmq"):
         values |= {"RABBITMQ_HOST": rabbitmq.SERVICE, "RABBITMQ_PORT": str(rabbitmq.AMQP_PORT),
-                   "RABBITMQ_VHOST": rabbitmq.VHOST, "CELERY_BROKER": "rabbitmq"}
+                   "RABBITMQ_VHOST": rabbitmq.VHOST, "TASK_BROKER": "rabbitmq"}
     else:
-        values["CELERY_BROKER"] = "none"
+        values["TASK_BROKER"] = "none"
     if spec.deploys("mailpit"):
         values |= {"EMAIL_HOST": MAILPIT_SERVICE, "EMAIL_PORT": str(MAILPIT_SMTP_PORT)}
     if spec.deploys("chapa_sandbox"):

@@ -32,8 +32,13 @@ def pod_context(uid: int) -> dict[str, Any]:
 
 
 def http_probe(path: str, port: int | str, *, delay: int = 5, period: int = 10,
-               failures: int = 3) -> dict[str, Any]:
-    return {"http_get": {"path": path, "port": port}, "initial_delay_seconds": delay,
+               failures: int = 3, host: str | None = None) -> dict[str, Any]:
+    """`host`: the Host header to send (the kubelet sends the pod IP, which Django's
+    ALLOWED_HOSTS rightly refuses)."""
+    get: dict[str, Any] = {"path": path, "port": port}
+    if host:
+        get["http_headers"] = [{"name": "Host", "value": host}]
+    return {"http_get": get, "initial_delay_seconds": delay,
             "period_seconds": period, "failure_threshold": failures, "timeout_seconds": 3}
 
 

@@ -24,11 +24,12 @@ from typing import Any
 
 from infra.labels import object_labels, selector
 from labs.catalog import Resources
+from labs.image_catalog import upstream
 from labs.loadtest.scenarios import locustfile_source, user_classes
 from labs.spec import LabSpec
 
 COMPONENT = "loadgen"
-IMAGE = "locustio/locust:2.47.0"
+IMAGE = upstream("loadgen")  # the offline stand-in: infra/images/offline.py
 LOCUST_UID = 1000  # the `locust` user of the official image
 MASTER_PORT = 5557
 CONFIG_KEY = "locustfile.py"

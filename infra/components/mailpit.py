@@ -26,7 +26,10 @@ class MailCatcher(pulumi.ComponentResource):
                       {"name": "http", "container_port": WEB_PORT}],
             # Chaos lets lesson 7's check refuse deliveries on demand (PUT /api/v1/chaos) to
             # see the worker retry; it is off until a client turns it on.
-            "env": [{"name": "MP_MAX_MESSAGES", "value": "1000"},
+            # The database in the volume: the root filesystem is read-only, and Mailpit's
+            # default is a temporary file under /tmp.
+            "env": [{"name": "MP_DATABASE", "value": "/data/mailpit.db"},
+                    {"name": "MP_MAX_MESSAGES", "value": "1000"},
                     {"name": "MP_ENABLE_CHAOS", "value": "true"}],
             "resources": resources(spec.profile.components["mailpit"].resources),
             "security_context": restricted_context(UID, read_only_root=True),

@@ -50,8 +50,9 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("RABBITMQ_PASSWORD", Source.RABBITMQ, "guest", secret=True),
     EnvVar("RABBITMQ_VHOST", Source.RABBITMQ, "/"),
     # An explicit switch rather than an empty RABBITMQ_HOST: a missing value must not
-    # silently turn the broker off.
-    EnvVar("CELERY_BROKER", Source.RABBITMQ, "rabbitmq",
+    # silently turn the broker off. Not CELERY_BROKER: the celery command reads every
+    # CELERY_<option> variable as its own option (--broker), which broke the worker on kind.
+    EnvVar("TASK_BROKER", Source.RABBITMQ, "rabbitmq",
            help="'rabbitmq': Celery publishes to RABBITMQ_* and /readyz checks that broker; "
                 "'none' (lessons without RabbitMQ): no broker, queued tasks run eagerly in "
                 "the process that queues them and /readyz checks only the database"),

@@ -72,6 +72,9 @@ preload_app = True
 worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 accesslog = None
 errorlog = "-"
+# No control socket (gunicorn 27 makes one in the working directory, read-only in the pod):
+# a container is managed by its orchestrator's signals, not by gunicornc.
+control_socket_disable = True
 forwarded_allow_ips = "*"
 METRICS_DIR, METRICS_DIR_MADE_HERE = _metrics_dir()
 

@@ -75,10 +75,18 @@ def engine_for_target() -> Engine:
 def for_target(spec: LabSpec, target: ClusterTarget, app_copy: Path | None) -> LabSpec:
     """The spec as deployed on this target. On kind, images are built from this repository
     and pushed to the local registry; for a lesson about the app's code the API (and worker)
-    image is built from the learner's own copy, tagged with the namespace, so `lab up` after
-    an edit rolls out their code and `lab check` sees their work, not the reference."""
+    image is built from the learner's own copy, so `lab up` after an edit rolls out their
+    code and `lab check` sees their work, not the reference. On a kind cluster of offline
+    images, every image is built here (infra/images/offline.py), tagged by content."""
     if target.driver != "kind":
         return spec
+    from infra.images.for_lab import image_mode, offline_spec
+
+    if image_mode(target) == "offline":
+        got = offline_spec(spec, lambda m: console.print(f"[dim]{m}[/]"), app_copy)
+        for note in got.notes:
+            console.print(f"[yellow]note:[/] {note}")
+        return got.spec
     if app_copy is None:
         return replace(spec, build_images=True)
     return replace(spec, build_images=True, app_source=str(app_copy),

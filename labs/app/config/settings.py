@@ -194,12 +194,12 @@ SPECTACULAR_SETTINGS = {
 GRAPHENE = {"SCHEMA": "crm.schema.schema", "RELAY_CONNECTION_MAX_LIMIT": 50}
 
 # Celery: RabbitMQ broker; no result backend (tasks report through their side effects).
-# CELERY_BROKER=none (the lessons that deploy no RabbitMQ): no broker at all, so a task runs
+# TASK_BROKER=none (the lessons that deploy no RabbitMQ): no broker at all, so a task runs
 # in the process that queues it and /readyz (core/health.py) does not wait for a broker.
 TASK_BROKERS = ("rabbitmq", "none")
-TASK_BROKER = value("CELERY_BROKER").strip().lower()
+TASK_BROKER = value("TASK_BROKER").strip().lower()
 if TASK_BROKER not in TASK_BROKERS:
-    raise RuntimeError(f"CELERY_BROKER must be one of {', '.join(TASK_BROKERS)}, "
+    raise RuntimeError(f"TASK_BROKER must be one of {', '.join(TASK_BROKERS)}, "
                        f"not {TASK_BROKER!r}")
 _AMQP_URL = "amqp://{user}:{password}@{host}:{port}/{vhost}".format(
     user=quote(value("RABBITMQ_USER"), safe=""),

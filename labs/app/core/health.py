@@ -1,6 +1,6 @@
 """Probes: /healthz says the process serves; /readyz that its database and broker answer.
 
-With CELERY_BROKER=none there is no broker to wait for: /readyz checks the database alone and
+With TASK_BROKER=none there is no broker to wait for: /readyz checks the database alone and
 reports the broker as "not configured".
 """
 

@@ -27,7 +27,7 @@ def test_readyz_503_when_broker_unreachable(client, settings):
 
 @pytest.mark.django_db
 def test_readyz_ok_without_a_broker_when_the_database_answers(client, settings):
-    """CELERY_BROKER=none (lessons 1, 2, 5): only the database decides readiness."""
+    """TASK_BROKER=none (lessons 1, 2, 5): only the database decides readiness."""
     settings.TASK_BROKER = "none"
     settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"  # must not be tried
     response = client.get("/readyz")

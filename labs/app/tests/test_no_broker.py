@@ -1,4 +1,4 @@
-"""CELERY_BROKER=none: the API runs without RabbitMQ (lessons 1, 2 and 5), tasks run eagerly."""
+"""TASK_BROKER=none: the API runs without RabbitMQ (lessons 1, 2 and 5), tasks run eagerly."""
 
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ print(booking.pk)
 
 def book_without_broker(listing, guest, *, days_ahead: int, email_port: int,
                         email_host: str = "127.0.0.1") -> tuple[str, str]:
-    """(booking id, the process's log) of a booking made with CELERY_BROKER=none."""
+    """(booking id, the process's log) of a booking made with TASK_BROKER=none."""
     from django.db import connection
 
     env = {
         **os.environ,
-        "CELERY_BROKER": "none",
+        "TASK_BROKER": "none",
         # Were the broker still used, publishing would fail: nothing listens on port 1.
         "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "1",
         "POSTGRES_DB": connection.settings_dict["NAME"],  # the test database
@@ -70,21 +70,21 @@ def test_no_broker_setting_switches_celery_to_eager(monkeypatch):
     import config.settings as module
 
     try:
-        monkeypatch.setenv("CELERY_BROKER", "none")
+        monkeypatch.setenv("TASK_BROKER", "none")
         reloaded = importlib.reload(module)
         assert reloaded.TASK_BROKER == "none"
         assert reloaded.CELERY_TASK_ALWAYS_EAGER is True
         assert reloaded.CELERY_TASK_EAGER_PROPAGATES is False
         assert reloaded.CELERY_BROKER_URL == "memory://"
-        monkeypatch.setenv("CELERY_BROKER", "rabbitmq")
+        monkeypatch.setenv("TASK_BROKER", "rabbitmq")
         reloaded = importlib.reload(module)
         assert reloaded.CELERY_TASK_ALWAYS_EAGER is False
         assert reloaded.CELERY_BROKER_URL.startswith("amqp://")
-        monkeypatch.setenv("CELERY_BROKER", "redis")
-        with pytest.raises(RuntimeError, match="CELERY_BROKER"):
+        monkeypatch.setenv("TASK_BROKER", "redis")
+        with pytest.raises(RuntimeError, match="TASK_BROKER"):
             importlib.reload(module)
     finally:
-        monkeypatch.delenv("CELERY_BROKER", raising=False)
+        monkeypatch.delenv("TASK_BROKER", raising=False)
         importlib.reload(module)
 
 

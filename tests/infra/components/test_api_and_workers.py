@@ -85,9 +85,9 @@ def test_lessons_without_rabbitmq_carry_no_broker_credentials() -> None:
                                                (4, "rabbitmq"), (6, "rabbitmq"),
                                                (7, "rabbitmq"), (8, "rabbitmq")])
 def test_app_is_told_whether_a_broker_is_deployed(lesson: int, broker: str) -> None:
-    """No RabbitMQ: CELERY_BROKER=none, so /readyz does not wait for a broker on localhost."""
+    """No RabbitMQ: TASK_BROKER=none, so /readyz does not wait for a broker on localhost."""
     for where, container in app_containers(rendered(lesson)):
-        assert env_of(container)["CELERY_BROKER"] == {"name": "CELERY_BROKER",
+        assert env_of(container)["TASK_BROKER"] == {"name": "TASK_BROKER",
                                                       "value": broker}, where
 
 

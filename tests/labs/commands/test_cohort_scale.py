@@ -66,6 +66,12 @@ def test_a_class_of_100_on_the_default_simulated_cluster_gets_the_nodes_it_needs
     fit = plan_capacity([need] * 100, nodes)
     assert not fit.fits
     hint = sim_nodes_for(fit)
-    assert hint == "invoke cluster up --driver sim --nodes 7 --node-cpu 16 --node-memory 64Gi"
-    bigger = [{"metadata": {"name": f"n{i}"}, "status": nodes[0]["status"]} for i in range(7)]
-    assert plan_capacity([need] * 100, bigger).fits
+    assert hint == "invoke cluster up --driver sim --nodes 6 --node-cpu 16 --node-memory 64Gi"
+
+    def sim_nodes(count: int) -> list[dict]:
+        return [{"metadata": {"name": f"n{i}"}, "status": nodes[0]["status"]}
+                for i in range(count)]
+
+    # The hint is the fewest nodes that hold the class: one fewer does not.
+    assert plan_capacity([need] * 100, sim_nodes(6)).fits
+    assert not plan_capacity([need] * 100, sim_nodes(5)).fits
