@@ -103,9 +103,13 @@ def exists(name: str) -> bool:
 
 
 def cluster_config(workers: int, node_image: str | None = None,
-                   quirks: HostQuirks | None = None) -> str:
-    """kind-config.yaml plus workers, the node image and what this host needs."""
+                   quirks: HostQuirks | None = None, host_ports: bool = True) -> str:
+    """kind-config.yaml plus workers, the node image and what this host needs. Without
+    `host_ports` the ingress is not bound to 127.0.0.1:80/443 (a second cluster)."""
     config: dict[str, Any] = yaml.safe_load(CONFIG.read_text())
+    if not host_ports:
+        for node in config["nodes"]:
+            node.pop("extraPortMappings", None)
     config["nodes"] += [{"role": "worker"} for _ in range(workers)]
     if node_image:
         for node in config["nodes"]:
@@ -145,7 +149,8 @@ def resolve_images(mode: str, say: Say, meter: Meter | None = None) -> Images:
 
 
 def up(name: str = DEFAULT_NAME, workers: int = 0, images: str = "auto",
-       progress: Say = lambda _: None, meter: Meter | None = None) -> Path:
+       progress: Say = lambda _: None, meter: Meter | None = None,
+       host_ports: bool = True) -> Path:
     """Create the cluster, registry and add-ons if missing (idempotent); return the kubeconfig.
 
     Add-ons (infra/cluster/addons.py): metrics-server for HPAs and Traefik for Ingresses.
@@ -165,7 +170,8 @@ def up(name: str = DEFAULT_NAME, workers: int = 0, images: str = "auto",
     if not exists(name):
         progress(f"creating kind cluster {name} ({1 + workers} node(s), {chosen.mode} images)")
         _run(chosen.kind, "create", "cluster", "--name", name, "--kubeconfig", str(kubeconfig),
-             "--wait", "180s", "--config", "-", stdin=cluster_config(workers, chosen.node, quirks),
+             "--wait", "180s", "--config", "-",
+             stdin=cluster_config(workers, chosen.node, quirks, host_ports),
              env=env)
     _ensure_registry(chosen.registry, progress)
     nodes = _run("docker", "ps", "-q", "--filter", f"label=io.x-k8s.kind.cluster={name}")
@@ -212,11 +218,14 @@ def recorded(name: str) -> dict[str, Any]:
 
 
 def down(name: str = DEFAULT_NAME) -> list[str]:
-    """Delete the cluster, its registry and the kind network; return what is left (empty)."""
+    """Delete the cluster, the registry (when no other kind cluster uses it) and the kind
+    network; return what is left (empty)."""
     require_docker()
     containers = _run("docker", "ps", "-a", "-q", "--filter",
                       f"label=io.x-k8s.kind.cluster={name}").split()
-    containers += _run("docker", "ps", "-a", "-q", "-f", f"name=^{REGISTRY}$").split()
+    every_node = _run("docker", "ps", "-a", "-q", "--filter", "label=io.x-k8s.kind.cluster")
+    if set(every_node.split()) <= set(containers):
+        containers += _run("docker", "ps", "-a", "-q", "-f", f"name=^{REGISTRY}$").split()
     volumes = [v for c in containers for v in _run(
         "docker", "inspect", "-f", "{{range .Mounts}}{{.Name}} {{end}}", c,
         check=False).split()]
@@ -236,8 +245,9 @@ def leftovers(name: str = DEFAULT_NAME) -> list[str]:
     """Containers, networks and volumes of the cluster still present."""
     left = [f"container {c}" for c in _run(
         "docker", "ps", "-a", "-q", "--filter", f"label=io.x-k8s.kind.cluster={name}").split()]
-    left += [f"container {c}" for c in
-             _run("docker", "ps", "-a", "-q", "-f", f"name=^{REGISTRY}$").split()]
+    if not _run("docker", "ps", "-a", "-q", "--filter", "label=io.x-k8s.kind.cluster").strip():
+        left += [f"container {c}" for c in  # shared: left only once no cluster uses it
+                 _run("docker", "ps", "-a", "-q", "-f", f"name=^{REGISTRY}$").split()]
     if not _run("docker", "ps", "-a", "-q", "--filter", "network=kind").strip():
         left += [f"network {n}" for n in
                  _run("docker", "network", "ls", "-q", "-f", "name=^kind$").split()]
