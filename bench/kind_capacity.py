@@ -71,7 +71,8 @@ def _invoke(*args: str) -> tuple[int, float, str]:
 
 def _roster(path: Path, count: int) -> None:
     path.write_text(yaml.safe_dump({"cohort": COHORT, "lesson": 4, "learners": [
-        {"id": f"l{i:03d}", "name": f"Learner {i}"} for i in range(1, count + 1)]}))
+        {"id": f"l{i:03d}", "name": f"Learner {i}", "email": f"l{i:03d}@example.com"}
+        for i in range(1, count + 1)]}))
 
 
 def _ready_learners(api: client.ApiClient) -> int:

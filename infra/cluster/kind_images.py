@@ -458,6 +458,10 @@ def cni_manifest(kit: KitVersions = KIT, names: ImageNames = NAMES) -> str:
         if doc["kind"] != "DaemonSet":
             continue
         pod = doc["spec"]["template"]["spec"]
+        for c in pod["containers"]:
+            # Upstream asks 250m/250Mi; it idles at 1m/15Mi here (metrics-server), and a
+            # quarter of a 2-core host is what ten learners' labs ask for.
+            c["resources"] = {"requests": {"cpu": "25m", "memory": "64Mi"}}
         for c in pod["containers"] + pod["initContainers"]:
             c["image"], c["imagePullPolicy"] = names.kube_router, "IfNotPresent"
             c["volumeMounts"] = [m for m in c.get("volumeMounts", [])

@@ -75,8 +75,9 @@ def choose(context: str | None, *, start: bool = True) -> Choice:
         elif not kind.exists(kind.DEFAULT_NAME):
             raise NoClusterError(f"the kind cluster {kind.DEFAULT_NAME} does not exist: "
                                  "`invoke lab up --lesson N` creates it")
+        why = "kind is installed" if shutil.which("kind") else "it exists"
         return Choice(ClusterTarget(kind.kubeconfig_path(kind.DEFAULT_NAME), None, "kind"),
-                      "Docker answers and kind is installed: the local kind cluster")
+                      f"Docker answers and {why}: the local kind cluster {kind.DEFAULT_NAME}")
     if not start:
         raise NoClusterError("no cluster is running: `invoke lab up --lesson N` creates the "
                              "local one, or pass --context to use a cluster of your kubeconfig")
