@@ -27,7 +27,10 @@ class ChapaSandbox(pulumi.ComponentResource):
             "name": "chapa-sandbox",
             "image": image,
             # The sandbox reads its own CHAPA_SANDBOX_* names (labs/chapa_sandbox/__main__.py);
-            # the webhook goes to the API Service, signed with the app's secret.
+            # the webhook goes to the API Service, signed with the app's secret. The whole
+            # command, not args: the image's CMD is the command (no ENTRYPOINT), so args alone
+            # would replace it and the runtime would try to run `--host`.
+            "command": ["python", "-m", "labs.chapa_sandbox"],
             "args": ["--host", "0.0.0.0", "--port", str(PORT),
                      "--public-url", f"http://{CHAPA_SANDBOX_SERVICE}.{spec.namespace}.svc",
                      "--webhook-url", f"http://api.{spec.namespace}.svc/api/payments/webhook/"],

@@ -8,7 +8,10 @@ Routes (as Chapa's API at https://api.chapa.co):
   GET  /checkout/payment/<token>         -> the hosted checkout page (HTML)
   POST /checkout/payment/<token>         -> outcome=success|failed: settles the transaction,
                                             calls callback_url (GET ?trx_ref&ref_id&status),
-                                            POSTs the signed webhook, redirects to return_url
+                                            POSTs the signed webhook, redirects to return_url;
+                                            notify=0 (sandbox only) holds the callback and
+                                            webhook, as if Chapa's were lost, so a test can
+                                            drive the app's own verify/callback/webhook
   GET  /healthz                          -> {"status": "ok"}
 Errors use Chapa's shape: {"message": <str or {field: [msgs]}>, "status": "failed",
 "data": null}; a missing or wrong key gets 401 "Invalid API Key".
@@ -252,8 +255,10 @@ class ChapaSandbox:
     def by_token(self, token: str) -> Transaction | None:
         return next((t for t in list(self.transactions.values()) if t.token == token), None)
 
-    def complete(self, tx_ref: str, outcome: str = "success") -> Transaction:
-        """What paying (or failing) on the checkout page does; returns the transaction."""
+    def complete(self, tx_ref: str, outcome: str = "success", notify: bool = True
+                 ) -> Transaction:
+        """What paying (or failing) on the checkout page does; returns the transaction.
+        notify=False settles it without the callback and webhook."""
         if outcome not in ("success", "failed"):
             raise ValueError("outcome must be success or failed")
         with self._lock:
@@ -262,7 +267,8 @@ class ChapaSandbox:
                 return tx  # a finished checkout cannot be paid twice
             tx.status = outcome
             tx.updated_at = _now()
-        self._deliver(tx)
+        if notify:
+            self._deliver(tx)
         return tx
 
     def _deliver(self, tx: Transaction) -> None:
@@ -387,7 +393,8 @@ def _handler_for(sandbox: ChapaSandbox):
                 outcome = (form.get("outcome") or ["success"])[-1]
                 if outcome not in ("success", "failed"):
                     return self._send(400, _failed("outcome must be success or failed"))
-                tx = sandbox.complete(tx.tx_ref, outcome)
+                notify = (form.get("notify") or ["1"])[-1].lower() not in ("0", "false", "no")
+                tx = sandbox.complete(tx.tx_ref, outcome, notify=notify)
                 if tx.return_url:
                     return self._send(302, b"", "text/html",
                                       {"Location": tx.return_url})

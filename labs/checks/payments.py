@@ -4,6 +4,11 @@ Each check makes its own host, guest, listing and booking through the learner's 
 and pays at the lab's Chapa sandbox (`--chapa-url`) as a payer would: the hosted checkout page's
 form. The app answers verify, callback and webhook with the payment plus `changed` (true only
 for the one request that settled it), which is how settle-once is seen from outside.
+
+In the lab the sandbox reaches the API's webhook (same namespace) and would settle every paid
+checkout itself before a check could look; the checks' payments ask it to hold its callback
+and webhook (the checkout form's sandbox-only `notify=0`), so each check sees the endpoint it
+is about settle the payment, not the sandbox's notification.
 """
 
 from __future__ import annotations
@@ -76,10 +81,12 @@ def _sandbox(method: str, url: str, **kw: Any) -> requests.Response:
                           f"{SANDBOX_HINT}") from None
 
 
-def pay(ctx: CheckContext, payment: dict[str, Any], outcome: str = "success") -> None:
-    """Press the checkout page's button, as the payer would."""
+def pay(ctx: CheckContext, payment: dict[str, Any], outcome: str = "success",
+        notify: bool = False) -> None:
+    """Press the checkout page's button, as the payer would; the sandbox holds its callback
+    and webhook unless `notify`."""
     url = checkout_url(ctx, payment)
-    resp = _sandbox("POST", url, data={"outcome": outcome})
+    resp = _sandbox("POST", url, data={"outcome": outcome, "notify": "1" if notify else "0"})
     if resp.status_code not in (200, 302, 303):
         raise CheckFailed(f"paying at the checkout ({url}) answered HTTP {resp.status_code}")
 
