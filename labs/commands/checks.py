@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -68,15 +70,15 @@ def _webhook_secret(api: object | None, namespace: str) -> str | None:
     return _secret_value(api, namespace, APP_SECRET, "chapa-webhook-secret")
 
 
-def _jenkins_url(api: object | None, namespace: str) -> str:
+def _jenkins_url(api: object | None, namespace: str, base: str = LOCAL_JENKINS) -> str:
     """The port-forwarded Jenkins, signed in as the lab's admin when its Secret is readable
     (the lab's Jenkins refuses anonymous reads)."""
     from infra.components.ci_runner import JENKINS_SECRET
 
     password = _secret_value(api, namespace, JENKINS_SECRET, "password")
-    if not password:
-        return LOCAL_JENKINS
-    return LOCAL_JENKINS.replace("http://", f"http://admin:{quote(password, safe='')}@")
+    if not password or "@" in base:
+        return base
+    return base.replace("http://", f"http://admin:{quote(password, safe='')}@", 1)
 
 
 def context_for(spec: LabSpec, target: ClusterTarget | None,
@@ -88,6 +90,8 @@ def context_for(spec: LabSpec, target: ClusterTarget | None,
     lesson = spec.lesson.number
     root = default_practice_root(spec.cohort, spec.learner)
     url = ep.url or (f"http://{spec.ingress_host}" if cohort else LOCAL_API)
+    jenkins = _jenkins_url(api, spec.namespace, ep.jenkins_url or LOCAL_JENKINS) \
+        if lesson == 5 else ep.jenkins_url
     if lesson == 3:
         repo: Path | None = root / "practice"
     elif lesson == 5:
@@ -100,9 +104,7 @@ def context_for(spec: LabSpec, target: ClusterTarget | None,
         chapa_url=ep.chapa_url or LOCAL_CHAPA,
         chapa_webhook_secret=ep.chapa_webhook_secret or (
             _webhook_secret(api, spec.namespace) if lesson == 6 else None),
-        reports_dir=Path("reports") / spec.learner,
-        jenkins_url=ep.jenkins_url or (_jenkins_url(api, spec.namespace) if lesson == 5
-                                       else None))
+        reports_dir=Path("reports") / spec.learner, jenkins_url=jenkins)
 
 
 def _no_checks(lesson: int) -> int:
@@ -136,6 +138,68 @@ def check_learner(spec: LabSpec, target: ClusterTarget | None, as_json: bool,
     return 0 if all_passed(results) else 1
 
 
+@dataclass(frozen=True)
+class Forwarded:
+    """A Service of the learner's namespace that a lesson's checks reach over HTTP, and the
+    Endpoints field its forward fills."""
+
+    field: str
+    service: str
+    port: int
+
+
+# Lessons whose checks drive the API over HTTP (lesson 4 reads the Kubernetes API, lesson 5
+# the pipeline files and Jenkins).
+API_LESSONS = (1, 2, 6, 7, 8)
+
+
+def forwards_for(spec: LabSpec) -> tuple[Forwarded, ...]:
+    """What a cohort check forwards for one learner: the API where the lesson gives it no
+    Ingress, and the lesson's mail catcher, Chapa sandbox or Jenkins, none of which has one.
+    Each learner gets forwards of their own: one shared port-forward reaches one namespace."""
+    from infra.components.api import SERVICE, SERVICE_PORT
+    from infra.components.app_env import (
+        CHAPA_SANDBOX_PORT,
+        CHAPA_SANDBOX_SERVICE,
+        MAILPIT_SERVICE,
+    )
+    from infra.components.ci_runner import JENKINS_PORT
+    from infra.components.mailpit import WEB_PORT
+
+    lesson = spec.lesson.number
+    wanted = []
+    if lesson in API_LESSONS and spec.deploys("api") and not spec.lesson.api.ingress:
+        wanted.append(Forwarded("url", SERVICE, SERVICE_PORT))
+    if lesson == 7 and spec.deploys("mailpit"):
+        wanted.append(Forwarded("mail_url", MAILPIT_SERVICE, WEB_PORT))
+    if lesson == 6 and spec.deploys("chapa_sandbox"):
+        wanted.append(Forwarded("chapa_url", CHAPA_SANDBOX_SERVICE, CHAPA_SANDBOX_PORT))
+    if lesson == 5 and spec.deploys("ci_runner") and spec.ci_runner == "jenkins":
+        wanted.append(Forwarded("jenkins_url", "jenkins", JENKINS_PORT))
+    return tuple(wanted)
+
+
+@contextlib.contextmanager
+def forwarded_endpoints(spec: LabSpec, target: ClusterTarget | None,
+                        given: Endpoints | None = None) -> Iterator[Endpoints]:
+    """`given`, with every field it leaves empty that `forwards_for` names filled by a
+    port-forward of this learner's own Service (open until the block ends)."""
+    from infra.portforward import ServiceForward
+
+    endpoints = given or Endpoints()
+    if target is None:
+        yield endpoints
+        return
+    with contextlib.ExitStack() as stack:
+        for fwd in forwards_for(spec):
+            if getattr(endpoints, fwd.field) is None:
+                local = stack.enter_context(ServiceForward(
+                    lambda: admin_client(target.kubeconfig, target.context),
+                    spec.namespace, fwd.service, fwd.port))
+                endpoints = replace(endpoints, **{fwd.field: local.url})
+        yield endpoints
+
+
 def check_cohort(specs: list[LabSpec], target: ClusterTarget | None, out_dir: Path,
                  parallel: int = 8, endpoints: Endpoints | None = None) -> int:
     if not specs:
@@ -145,8 +209,9 @@ def check_cohort(specs: list[LabSpec], target: ClusterTarget | None, out_dir: Pa
         return _no_checks(lesson)
 
     def one(spec: LabSpec) -> tuple[str, list[CheckResult]]:
-        return spec.learner, run_checks(lesson, context_for(spec, target, endpoints,
-                                                            cohort=True))
+        with forwarded_endpoints(spec, target, endpoints) as reach:
+            return spec.learner, run_checks(lesson, context_for(spec, target, reach,
+                                                                cohort=True))
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         results = dict(pool.map(one, specs))
