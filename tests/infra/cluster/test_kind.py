@@ -44,7 +44,9 @@ def test_config_carries_the_node_image_and_only_the_workarounds_this_host_needs(
     plain = yaml.safe_load(kind.cluster_config(1, "local/node:1",
                                                kind_host.HostQuirks(False, False)))
     assert {n["image"] for n in plain["nodes"]} == {"local/node:1"}
-    assert "kubeadmConfigPatches" not in plain
+    patches = [yaml.safe_load(p) for p in plain["kubeadmConfigPatches"]]
+    # A class on one host: more pods than kubelet's default 110, no host workaround.
+    assert patches == [{"kind": "KubeletConfiguration", "maxPods": 250}]
     assert not any("restrict_oom" in p for p in plain["containerdConfigPatches"])
 
     quirky = yaml.safe_load(kind.cluster_config(0, "local/node:1",
