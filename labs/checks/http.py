@@ -12,6 +12,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -19,6 +20,22 @@ from labs.checks.core import CheckContext, CheckFailed
 
 TIMEOUT_S = 15
 PASSWORD = "lab-check-Pa55word!"
+
+
+def loopback_route(url: str) -> tuple[str, dict[str, str]]:
+    """`url` to send and the Host header to add, for a name under `.localhost`.
+
+    RFC 6761 reserves `*.localhost` for loopback and curl and browsers resolve it so, but glibc
+    without nss-myhostname does not: a learner's ingress host (`<learner>.labs.localhost`)
+    would fail to resolve here. Such a URL is sent to 127.0.0.1 with its name as Host, which
+    is what the ingress controller routes by. Other URLs are unchanged.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or not host.endswith(".localhost"):
+        return url, {}
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"127.0.0.1{port}")), {"Host": f"{host}{port}"}
 
 
 def client_ip() -> str:
@@ -59,8 +76,10 @@ class Api:
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         url = f"{self.base_url}{path}"
+        target, host = loopback_route(url)
         try:
-            resp = self.session.request(method, url, json=json, data=data, headers=sent,
+            resp = self.session.request(method, target, json=json, data=data,
+                                        headers={**host, **sent},
                                         timeout=TIMEOUT_S, allow_redirects=False)
         except requests.RequestException as exc:
             raise CheckFailed(f"{method} {url}: no answer ({type(exc).__name__}); is the API "
