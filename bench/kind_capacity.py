@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -240,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=90, help="seconds before measuring")
     parser.add_argument("--keep", action="store_true", help="keep the cluster afterwards")
     args = parser.parse_args(argv)
+    # A state directory of its own (kind kubeconfig, Pulumi stacks, passphrase): no stack of
+    # an earlier run can point at objects of a cluster that is gone.
+    os.environ["PRODEV_LABS_STATE"] = tempfile.mkdtemp(prefix="kind-capacity-")
     try:
         result = run(args.cluster, args.learners, args.step, args.settle)
     finally:

@@ -8,6 +8,8 @@ is built on first use (cold: tens of minutes; warm: a stamp check), never skippe
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -56,9 +58,20 @@ def kind_cluster() -> Iterator:
     # one test file against a cluster that is already up.
     kept = os.environ.get("PRODEV_KIND_TIER_CLUSTER")
     name = kept or f"kind-tier-{os.getpid()}"
+    saved = os.environ.get("PRODEV_LABS_STATE")
+    if not kept:
+        # A state directory of the run's own (the cluster's kubeconfig, every lab's Pulumi
+        # stack), shared with the commands the tests run: no stack of an earlier run points
+        # at objects of a cluster that is gone.
+        os.environ["PRODEV_LABS_STATE"] = tempfile.mkdtemp(prefix="kind-tier-state-")
     try:
         yield KindCluster.start(name=name)
     finally:
         if not kept:
             left = kind.down(name)
+            shutil.rmtree(os.environ["PRODEV_LABS_STATE"], ignore_errors=True)
+            if saved is None:
+                os.environ.pop("PRODEV_LABS_STATE", None)
+            else:
+                os.environ["PRODEV_LABS_STATE"] = saved
             assert not left, f"kind cluster left behind: {left}"
