@@ -27,9 +27,14 @@ class CeleryWorkers(pulumi.ComponentResource):
             "command": ["celery", "-A", CELERY_APP, "worker", "--loglevel=INFO",
                         "--concurrency=2", "--without-gossip", "--without-mingle"],
             "resources": resources(spec.profile.components["worker"].resources),
-            # A ping boots the celery CLI (~0.3 CPU-s): rare, and never while starting.
-            "readiness_probe": exec_probe(PING, delay=15, period=120, timeout=20),
-            "liveness_probe": exec_probe(PING, delay=120, period=300, timeout=20, failures=3),
+            # A ping boots the celery CLI (~0.3 CPU-s): rare once started. The kubelet's
+            # first periodic probe comes a whole period after the start (a shorter initial
+            # delay changes nothing), which kept a new worker unready for 60-90 s on kind
+            # with a 60 s period; the startup probe pings every few seconds until the first
+            # answer, and the kubelet runs the readiness probe as soon as it passes.
+            "startup_probe": exec_probe(PING, delay=3, period=4, timeout=20, failures=45),
+            "readiness_probe": exec_probe(PING, delay=0, period=120, timeout=20),
+            "liveness_probe": exec_probe(PING, delay=0, period=300, timeout=20, failures=3),
         }
         self.worker = deployment(
             spec, Workload("worker", "worker", [worker], UID, volumes=[TMP_VOLUME]),
