@@ -18,12 +18,16 @@ LEARNER_ACCOUNT = "learner"
 
 # What the learner may do in their own namespace: run and change workloads, read their logs,
 # port-forward and exec. Nothing about RBAC, quotas, limit ranges or network policies.
+# Endpoints are read-only: hand-written ones (a Service without a selector, mirrored into
+# EndpointSlices) could name another learner's pod IPs, and the ingress controller, which every
+# namespace admits, would then carry an Ingress of theirs to that learner's pods.
 LEARNER_RULES = [
     {"api_groups": [""],
      "resources": ["pods", "pods/log", "pods/exec", "pods/portforward", "services",
-                   "endpoints", "configmaps", "secrets", "persistentvolumeclaims",
-                   "serviceaccounts", "events"],
+                   "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts",
+                   "events"],
      "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {"api_groups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch"]},
     {"api_groups": ["apps"],
      "resources": ["deployments", "deployments/scale", "statefulsets", "statefulsets/scale",
                    "replicasets", "controllerrevisions"],
