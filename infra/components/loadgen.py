@@ -18,6 +18,7 @@ labs/loadtest/incluster.py applies these objects, reads the results back and del
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,29 @@ CSV_DIR = "/tmp/locust"  # an emptyDir: the root filesystem is read-only
 DEFAULT_TARGET = "http://api"  # the api Service listens on 80 (infra/components/api.py)
 DEFAULT_RESOURCES = Resources(cpu_request="100m", memory_request="128Mi",
                               cpu_limit="1", memory_limit="512Mi")
+SEEDED_DOMAIN = "seed.prodev.dev"  # the accounts of labs/app/core/management/commands/seed.py
+SEED_CONTAINER = "seed"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Seeding before Locust starts: a lab's database is empty, so every login would fail.
+
+    `container` is the API Deployment's container as the cluster runs it (the learner's image,
+    env, securityContext and resources, camelCase); it runs as the results pod's init container
+    and seeds (`manage.py seed --reset <args>`) only when fewer than `users` seeded accounts
+    exist, so repeated runs keep what earlier runs wrote.
+    """
+
+    container: Mapping[str, Any]
+    args: tuple[str, ...]
+    users: int
+
+    def script(self) -> str:
+        count = ("import sys; from accounts.models import User; sys.exit(0 if User.objects"
+                 f".filter(email__endswith='@{SEEDED_DOMAIN}').count() >= {self.users} else 3)")
+        return (f'python manage.py shell -c "{count}" && echo "seeded accounts are there" || '
+                f"python manage.py seed --reset {' '.join(self.args)}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class LoadTest:
     image: str = IMAGE
     resources: Resources = DEFAULT_RESOURCES
     env: tuple[tuple[str, str], ...] = ()  # extra LOADTEST_* settings for the locustfile
+    seed: Seed | None = None  # seed the database first (the results pod's init container)
 
     def __post_init__(self) -> None:
         user_classes(self.scenario)
@@ -89,15 +114,29 @@ def _security_context() -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def _seed_container(seed: Seed) -> dict[str, Any]:
+    """The API's container with the seeding script, /tmp on the pod's scratch volume."""
+    api = seed.container
+    container: dict[str, Any] = {
+        "name": SEED_CONTAINER, "image": api["image"], "command": ["sh", "-c", seed.script()],
+        "securityContext": api.get("securityContext") or _security_context(),
+        "volumeMounts": [{"name": "scratch", "mountPath": "/tmp"}]}
+    for key in ("env", "envFrom", "resources", "imagePullPolicy"):
+        if api.get(key):
+            container[key] = api[key]
+    return container
+
+
 def _pod(spec: LabSpec, name: str, role: str, run: LoadTest, args: list[str], *,
          restart: str, ports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    seeded = (("LOADTEST_SEEDED_USERS", str(run.seed.users)),) if run.seed else ()
     container: dict[str, Any] = {
         "name": "locust",
         "image": run.image,
         "args": args,
         "env": [{"name": k, "value": v} for k, v in
                 (("HOME", "/tmp"), ("PYTHONUNBUFFERED", "1"),
-                 ("PYTHONDONTWRITEBYTECODE", "1"), *run.env)],
+                 ("PYTHONDONTWRITEBYTECODE", "1"), *seeded, *run.env)],
         "resources": run.resources.as_k8s(),
         "securityContext": _security_context(),
         "volumeMounts": [{"name": "locustfile", "mountPath": MOUNT, "readOnly": True},
@@ -138,6 +177,8 @@ def _job(spec: LabSpec, name: str, role: str, run: LoadTest, args: list[str],
               + " ; exit $rc")
     pod = _pod(spec, name, role, run, ["-c", script], restart="Never", ports=ports)
     pod["spec"]["containers"][0]["command"] = ["/bin/sh"]
+    if run.seed is not None:  # the results pod seeds; workers only wait for the master
+        pod["spec"]["initContainers"] = [_seed_container(run.seed)]
     return {
         "apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(spec, name, role, run),
         "spec": {"backoffLimit": 0, "activeDeadlineSeconds": run.duration_s + 300,

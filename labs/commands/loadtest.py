@@ -8,13 +8,15 @@ replica count is sampled while the test runs, when the learner's namespace can b
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import urllib3
 from kubernetes.client.rest import ApiException
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infra.components.loadgen import LoadTest
+from infra.components.loadgen import IMAGE, LoadTest
+from infra.images.offline import ImageBuildError
 from infra.learner_cluster import LearnerCluster, LearnerClusterError, connect
 from infra.replicas import replica_counts
 from labs.catalog import CatalogError
@@ -63,7 +65,8 @@ def run(*, target: str | None, learner: str | None, lesson: int | None, users: i
     except SimulatedClusterError as exc:
         console.print(f"[yellow]simulated cluster:[/] {exc}")
         return 2
-    except (LoadTestError, LearnerClusterError, ValueError, SpecError, CatalogError) as exc:
+    except (LoadTestError, LearnerClusterError, ValueError, SpecError, CatalogError,
+            ImageBuildError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     except (ApiException, urllib3.exceptions.HTTPError) as exc:
@@ -76,6 +79,18 @@ def run(*, target: str | None, learner: str | None, lesson: int | None, users: i
         console.print(f"replicas: {result.replicas.describe()}")
     console.print(f"report: {result.html}")
     return 0 if result.slo is None or result.slo.passed else 1
+
+
+def loadgen_image(lab: LearnerCluster, registry: str, say: Callable[[str], None]) -> str:
+    """Locust's image for the Job: on a kind cluster of offline images the upstream one
+    cannot be pulled (no registry is reachable), so the stand-in is built here and pushed
+    to the cluster's registry like the lab's other images; elsewhere the upstream image."""
+    from infra.images.for_lab import image_mode
+    from infra.images.offline import offline_images
+
+    if image_mode(lab.target) != "offline":
+        return IMAGE
+    return offline_images(["loadgen"], registry, say)["loadgen"]
 
 
 def _sampler(lab: LearnerCluster) -> ReplicaSampler:
@@ -106,7 +121,9 @@ def _in_cluster(learner: str, cohort: str, namespace: str, lesson: int | None, u
     lesson = lesson or lab.lesson or SLO_LESSON
     spec = build_spec({"lesson": lesson, "learner": learner, "cohort": cohort})
     load = LoadTest(users=users, spawn_rate=spawn_rate, duration_s=duration_s,
-                    scenario=scenario, workers=workers)
+                    scenario=scenario, workers=workers,
+                    image=loadgen_image(lab, spec.registry,
+                                        lambda m: console.print(f"[dim]{m}[/]")))
     columns = (TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed:.0f}/{task.total:.0f} s"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:

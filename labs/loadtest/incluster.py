@@ -16,16 +16,24 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from infra.components.loadgen import CSV_DIR, LoadTest, loadgen_manifests, selector_for
+from infra.components.loadgen import (
+    CSV_DIR,
+    SEED_CONTAINER,
+    LoadTest,
+    Seed,
+    loadgen_manifests,
+    selector_for,
+)
 from infra.learner_cluster import is_simulated_node
 from infra.replicas import replica_counts
+from labs.loadtest.localapp import SeedSize
 from labs.loadtest.replicas import DEFAULT_INTERVAL_S, ReplicaSampler
 from labs.loadtest.results import LoadTestError, RunResult, RunSettings, write_report
 from labs.loadtest.summary import Slo
@@ -76,6 +84,25 @@ def write_sections(sections: Mapping[str, str], out: Path) -> list[Path]:
 
 
 # --- objects of one run ------------------------------------------------------------------
+SEED_SIZE = SeedSize()  # what the local runs seed too: 50 accounts Locust logs in as
+
+
+def seed_from_cluster(api: client.ApiClient, namespace: str,
+                      size: SeedSize = SEED_SIZE) -> Seed | None:
+    """Seeding with the API Deployment's own container (the learner's image and settings);
+    None when the namespace has no such Deployment (e.g. renamed for blue/green)."""
+    try:
+        deployment = client.AppsV1Api(api).read_namespaced_deployment(API_DEPLOYMENT, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    pod = api.sanitize_for_serialization(deployment.spec.template.spec)
+    containers = pod["containers"]
+    container = next((c for c in containers if c["name"] == API_DEPLOYMENT), containers[0])
+    return Seed(container=container, args=tuple(size.args()), users=size.users)
+
+
 def results_job(load: LoadTest) -> str:
     """The Job whose log holds the CSV files: the standalone Job, or the master."""
     return load.name if load.workers == 0 else f"{load.name}-master"
@@ -172,7 +199,8 @@ def why_pending(api: client.ApiClient, namespace: str, job: str, pod: Any | None
         for cond in pod.status.conditions or []:
             if cond.type == "PodScheduled" and cond.status != "True" and cond.message:
                 return cond.message
-        for cs in pod.status.container_statuses or []:
+        for cs in [*(pod.status.init_container_statuses or []),
+                   *(pod.status.container_statuses or [])]:
             if cs.state and cs.state.waiting and cs.state.waiting.message:
                 return f"{cs.state.waiting.reason}: {cs.state.waiting.message}"
     events = client.CoreV1Api(api).list_namespaced_event(
@@ -203,7 +231,7 @@ def wait_for_job(api: client.ApiClient, namespace: str, load: LoadTest, *, timeo
             if is_simulated_node(core.read_node(node)):
                 raise SimulatedClusterError(namespace, name, pod.metadata.name, node)
             checked_nodes.add(node)
-        phase = pod.status.phase if pod is not None and pod.status else "waiting for a pod"
+        phase = pod_phase(pod)
         if phase == "Running" and running_since is None:
             running_since = time.monotonic()
         on_progress(JobProgress(name, phase, node, time.monotonic() - running_since
@@ -211,7 +239,7 @@ def wait_for_job(api: client.ApiClient, namespace: str, load: LoadTest, *, timeo
         if state == "complete" and pod is not None:
             return pod.metadata.name
         if state == "failed":
-            tail = read_log(api, namespace, pod.metadata.name)[-2000:] if pod else ""
+            tail = failure_log(api, namespace, pod)[-2000:] if pod else ""
             raise LoadTestError(f"Job {name} failed ({why})" + (f"; its log ends:\n{tail}"
                                                                  if tail else ""))
         if time.monotonic() > deadline:
@@ -220,11 +248,27 @@ def wait_for_job(api: client.ApiClient, namespace: str, load: LoadTest, *, timeo
         time.sleep(poll_s)
 
 
-def read_log(api: client.ApiClient, namespace: str, pod: str) -> str:
+def pod_phase(pod: Any | None) -> str:
+    """The pod's phase, or what it is doing before Locust starts (seeding the database)."""
+    if pod is None or not pod.status:
+        return "waiting for a pod"
+    for cs in pod.status.init_container_statuses or []:
+        if cs.name == SEED_CONTAINER and cs.state and cs.state.running:
+            return "seeding the database"
+    return pod.status.phase
+
+
+def failure_log(api: client.ApiClient, namespace: str, pod: Any) -> str:
+    """Locust's log, or the seeding container's when Locust never ran (seeding failed)."""
+    return (read_log(api, namespace, pod.metadata.name)
+            or read_log(api, namespace, pod.metadata.name, container=SEED_CONTAINER))
+
+
+def read_log(api: client.ApiClient, namespace: str, pod: str, container: str = "locust") -> str:
     """The pod's whole log, byte for byte (no JSON guessing by the client: raw response)."""
     try:
         raw = client.CoreV1Api(api).read_namespaced_pod_log(
-            pod, namespace, container="locust", _preload_content=False)
+            pod, namespace, container=container, _preload_content=False)
     except ApiException as exc:
         if exc.status in {400, 404}:
             return ""
@@ -238,10 +282,13 @@ def run_in_cluster(api: client.ApiClient, spec: LabSpec, load: LoadTest,
                    timeout_s: float | None = None,
                    on_progress: Callable[[JobProgress], None] = lambda _: None,
                    notify: Callable[[str], None] = lambda _: None,
-                   sample_interval_s: float = DEFAULT_INTERVAL_S) -> RunResult:
+                   sample_interval_s: float = DEFAULT_INTERVAL_S,
+                   seed: bool = True) -> RunResult:
     """Apply the run's objects, wait, write the report into out_dir(), delete the objects.
 
-    `out_dir` is called only once results exist, so a failed run leaves no empty report dir.
+    With `seed`, the database gets the accounts Locust logs in as first, when they are missing
+    (infra.components.loadgen.Seed). `out_dir` is called only once results exist, so a failed
+    run leaves no empty report dir.
     """
     ns = spec.namespace
     try:
@@ -251,12 +298,19 @@ def run_in_cluster(api: client.ApiClient, spec: LabSpec, load: LoadTest,
             raise LoadTestError(f"namespace {ns} has no `{API_SERVICE}` Service to load: lesson "
                                 f"{spec.lesson.number} deploys no API") from None
         raise
+    if seed and load.seed is None:
+        load = replace(load, seed=seed_from_cluster(api, ns))
+        if load.seed is None:
+            notify(f"no `{API_DEPLOYMENT}` Deployment in {ns} to seed the database with: "
+                   "Locust logs in as the accounts of `manage.py seed`, seed them yourself")
     sampler = ReplicaSampler(lambda: replica_counts(api, ns, API_DEPLOYMENT),
                              deployment=API_DEPLOYMENT, interval_s=sample_interval_s)
     try:
         apply_run(api, loadgen_manifests(spec, load))
         shape = "one Job" if load.workers == 0 else f"a master and {load.workers} workers"
-        notify(f"applied {load.name} in {ns} ({shape}); waiting for it to finish")
+        seeding = (f", seeding {load.seed.users} accounts first if missing"
+                   if load.seed else "")
+        notify(f"applied {load.name} in {ns} ({shape}{seeding}); waiting for it to finish")
         sampler.start()
         pod = wait_for_job(api, ns, load, on_progress=on_progress,
                            timeout_s=timeout_s or load.duration_s + STARTUP_ALLOWANCE_S)
