@@ -63,8 +63,10 @@ def cohort(kind_cluster: KindCluster, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Cohort]:
     roster = write_roster(tmp_path_factory.mktemp("cohort") / "roster.yaml")
     context = f"kind-{kind_cluster.name}"
-    # A terminal as far as rich can tell: the board is redrawn live, as a user sees it.
-    live = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "NO_COLOR": "1"}
+    # A terminal as far as rich can tell (FORCE_COLOR and TERM for rich 13, which lacks the
+    # TTY_* switches): the board is redrawn live, as a user sees it.
+    live = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "FORCE_COLOR": "1", "NO_COLOR": "1",
+            "TERM": "xterm-256color"}
     up = invoke("cohort", "up", "--roster", str(roster), "--context", context,
                 "--parallel", str(len(LEARNERS)), env=live, timeout=UP_TIMEOUT_S)
     got = Cohort(kind_cluster, context, roster, up)
