@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from rich.console import Console
 
@@ -72,19 +72,22 @@ def _webhook_secret(api: object | None, namespace: str) -> str | None:
 
 def _jenkins_url(api: object | None, namespace: str, base: str = LOCAL_JENKINS) -> str:
     """The port-forwarded Jenkins, signed in as the lab's admin when its Secret is readable
-    (the lab's Jenkins refuses anonymous reads)."""
+    (the lab's Jenkins refuses anonymous reads) and `base` names no user of its own."""
     from infra.components.ci_runner import JENKINS_SECRET
 
+    if urlsplit(base).username:
+        return base
     password = _secret_value(api, namespace, JENKINS_SECRET, "password")
-    if not password or "@" in base:
+    if not password:
         return base
     return base.replace("http://", f"http://admin:{quote(password, safe='')}@", 1)
 
 
 def context_for(spec: LabSpec, target: ClusterTarget | None,
                 endpoints: Endpoints | None = None, cohort: bool = False) -> CheckContext:
-    """The check context of one learner. In a cohort run each learner's API is reached
-    through the ingress (http://<learner>.<domain>), as no port-forward can serve a class."""
+    """The check context of one learner: `endpoints`, else the guide's port-forwards. In a
+    cohort run (check_cohort) an API not given is reached through the learner's ingress host
+    (http://<learner>.<domain>); forwarded_endpoints gives the rest, learner by learner."""
     ep = endpoints or Endpoints()
     api = admin_client(target.kubeconfig, target.context) if target else None
     lesson = spec.lesson.number
