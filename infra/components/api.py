@@ -31,6 +31,10 @@ PORT = 8000
 SERVICE_PORT = 80
 UID = 10001  # the app image's non-root user (labs/app/Dockerfile)
 PROBE_HOST = "localhost"  # one of the app's ALLOWED_HOSTS (infra/components/app_env.py)
+# A stopping pod keeps serving this long: the ingress controller and kube-proxy drop it from
+# their endpoints a moment after it starts terminating, and gunicorn closes its listener at
+# SIGTERM, so without the wait a rollout fails the requests sent in between (seen on kind).
+DRAIN_SECONDS = 5
 
 
 def container(spec: LabSpec, image: pulumi.Input[str], name: str = "api") -> dict:
@@ -85,6 +89,7 @@ class SampleApi(pulumi.ComponentResource):
                                          host=PROBE_HOST),
             "startup_probe": http_probe("/healthz", "http", delay=2, period=3, failures=40,
                                         host=PROBE_HOST),
+            "lifecycle": {"pre_stop": {"sleep": {"seconds": DRAIN_SECONDS}}},
         }
         self.service = service(spec, "api", "api", [Port("http", SERVICE_PORT, PORT)],
                                opts=child)
