@@ -10,18 +10,11 @@ import pytest
 from invoke import Program
 
 import tasks
+from tests.labs.commands.lesson3_guard import TOOLS, forbid
 
 pytestmark = pytest.mark.unit
 
 ROSTER = Path(__file__).resolve().parents[3] / "examples" / "cohort.yaml"  # lesson 4's class
-TOOLS = ("go", "docker", "kind", "pulumi", "kubectl")
-
-
-def _forbid(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
-    def called(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"lesson 3 used {getattr(owner, '__name__', owner)}.{name}")
-
-    monkeypatch.setattr(owner, name, called)
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def no_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
                                        "for_target", "workload_status",
                                        "labelled_leftovers"))):
         for name in names:
-            _forbid(monkeypatch, owner, name)
+            forbid(monkeypatch, owner, name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(shutil.which("git"))

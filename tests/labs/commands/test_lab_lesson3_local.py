@@ -13,17 +13,10 @@ from labs.commands import lab
 from labs.practice.app_workspace import create_app_workspace
 from labs.practice.git_practice import default_practice_root, git
 from labs.spec import build_spec
+from tests.labs.commands.lesson3_guard import TOOLS, forbid
 
 pytestmark = pytest.mark.unit
 
-TOOLS = ("go", "docker", "kind", "pulumi", "kubectl")
-
-
-def _forbid(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
-    def called(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"lesson 3 used {getattr(owner, '__name__', owner)}.{name}")
-
-    monkeypatch.setattr(owner, name, called)
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def no_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
                          (lab, ("LearnerStack", "engine_for_target", "up", "down")),
                          (kubeconfig, ("admin_client",)), (checks, ("admin_client",))):
         for name in names:
-            _forbid(monkeypatch, owner, name)
+            forbid(monkeypatch, owner, name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(shutil.which("git"))
