@@ -16,7 +16,7 @@ def solve_app(lesson: int, work: Path, source: Path = APP_DIR) -> list[Path]:
     """Write the solution of `lesson` into the app copy `work`; the files written (relative)."""
     if (lesson_dir(lesson) / "starter").is_dir():
         # An overlay replaces whole files (e.g. lesson 5's pipeline): not a region to resolve.
-        raise NotImplementedError(f"lesson {lesson}'s starter overlays files; solve it by hand")
+        raise ValueError(f"lesson {lesson}'s starter overlays files; solve it by hand")
     written: list[Path] = []
     for path in sorted({r.path for r in regions(source) if r.lesson == lesson}):
         rel = path.relative_to(source)

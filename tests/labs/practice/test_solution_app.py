@@ -30,5 +30,5 @@ def test_solving_lesson_1_leaves_its_starter_equal_to_the_reference(tmp_path: Pa
 
 
 def test_a_lesson_whose_starter_replaces_files_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(NotImplementedError, match="lesson 5"):
+    with pytest.raises(ValueError, match="lesson 5"):
         solve_app(5, tmp_path)
