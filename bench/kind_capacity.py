@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -38,7 +38,7 @@ from infra.kubeconfig import admin_client
 from infra.labels import COHORT as COHORT_LABEL
 from infra.labels import COMPONENT
 from labs.capacity import plan_capacity
-from labs.catalog import Resources, default_catalog
+from labs.catalog import default_catalog
 from labs.sizing import footprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,13 +129,9 @@ def planned_before(api: client.ApiClient) -> tuple[int | None, int | None]:
     lesson = catalog.lessons[4]
     profile = catalog.profile(lesson.profile)
     node = api.sanitize_for_serialization(client.CoreV1Api(api).list_node().items[0])
-    old = {**profile.components}
-    for comp, (cpu, mem) in BEFORE.items():
-        size = old[comp]
-        old[comp] = type(size)(Resources(cpu, mem, size.resources.cpu_limit,
-                                         size.resources.memory_limit), size.storage)
-    from dataclasses import replace
-
+    old = {comp: replace(size, resources=replace(size.resources, cpu_request=BEFORE[comp][0],
+                                                  memory_request=BEFORE[comp][1]))
+           if comp in BEFORE else size for comp, size in profile.components.items()}
     before = footprint(lesson, replace(profile, components=old))
     now = footprint(lesson, profile)
     system = _system_requests(api)
