@@ -1,16 +1,19 @@
 """Thin views: validate input, call a service or a selector, serialize the result."""
 
+import uuid
+
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView, get_object_or_404
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from core.cache import cache_list
 from core.lookups import UUID_PATTERN
+from core.pagination import PageNumberPagination
 
 from . import selectors, services
 from .filters import ConversationFilter, MessageFilter
@@ -80,11 +83,16 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_conversation(self) -> Conversation:
         if not hasattr(self, "_conversation"):
-            # DRF's get_object_or_404: an id that is no UUID is a 404, not a ValidationError.
-            # The conversation comes with whether the user takes part (one query, not two).
-            conversation = get_object_or_404(
-                selectors.conversations_for_member_check(user=self.request.user),
-                pk=self.kwargs["conversation_pk"])
+            # An id that is no UUID is a 404, not a ValidationError. The conversation comes
+            # with whether the user takes part (one query, not two).
+            try:
+                conversation_id = uuid.UUID(str(self.kwargs["conversation_pk"]))
+            except ValueError:
+                conversation_id = None
+            conversation = conversation_id and selectors.conversation_for_member_check(
+                conversation_id=conversation_id, user=self.request.user)
+            if conversation is None:
+                raise Http404("No Conversation matches the given query.")
             # BEGIN SOLUTION lesson 1
             if not selectors.is_participant(conversation=conversation, user=self.request.user):
                 raise PermissionDenied(IsParticipantOfConversation.message)

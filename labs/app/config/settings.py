@@ -107,14 +107,15 @@ TEMPLATES = [
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "core.postgres",  # Django's, with a cheaper health check
         "HOST": value("POSTGRES_HOST"),
         "PORT": value("POSTGRES_PORT"),
         "NAME": value("POSTGRES_DB"),
         "USER": value("POSTGRES_USER"),
         "PASSWORD": value("POSTGRES_PASSWORD"),
-        # Persistent connections, checked (one SELECT 1) at the first query of each request:
-        # a connection a database restart broke is replaced before it fails a request.
+        # Persistent connections, checked at the first query of each request: a connection a
+        # database restart broke is replaced before it fails a request (core/postgres: a
+        # poll of the socket, and SELECT 1 only when the server has said something).
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
         # Parameters bound by the server, and a query run 5 times on a connection becomes a
@@ -163,7 +164,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",  # one query a page
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "core.filters.FilterBackend",  # django-filter, skipped when no filter is asked for
@@ -171,6 +172,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # documents the 4xx answers too
 }
+
+# Seconds each process keeps a token's user (core/auth.py): no user query per request. A save
+# drops it at once in that process; other processes see a change within this time.
+AUTH_USER_CACHE_SECONDS = 0 if LAB_NAIVE_QUERIES else 10
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),

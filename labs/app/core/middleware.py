@@ -17,8 +17,9 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from core.auth import JWTAuthentication
 
 request_log = logging.getLogger("labs.requests")
 

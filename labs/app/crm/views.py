@@ -21,10 +21,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from core import parsers
+from core.auth import JWTAuthentication
 
 from .limits import MAX_QUERY_LENGTH, MAX_TOKENS, QueryBudget
 

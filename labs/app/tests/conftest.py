@@ -142,9 +142,13 @@ def celery_worker(django_db_setup, django_db_blocker, broker, smtp_server):
 def _clear_cache():
     from django.core.cache import cache
 
+    from core import auth
+
     cache.clear()
+    auth.clear()
     yield
     cache.clear()
+    auth.clear()
 
 
 @pytest.fixture(autouse=True)

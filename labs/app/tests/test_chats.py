@@ -220,8 +220,19 @@ def test_history_endpoint_shows_earlier_bodies(api, trio, conversation):
 def test_query_count_header_stays_flat_as_messages_grow(api, trio, conversation):
     alice, bob, _ = trio
     message_create(conversation=conversation, sender=alice, body="one")
+    api(bob).get(url(conversation))  # bob's user is loaded once, then kept (core/auth.py)
     one = int(api(bob).get(url(conversation))["X-DB-Query-Count"])
     for i in range(10):
         message_create(conversation=conversation, sender=(alice, bob)[i % 2], body=str(i))
     many = int(api(bob).get(url(conversation))["X-DB-Query-Count"])
     assert one == many > 0
+
+
+def test_messages_of_an_unknown_conversation_are_a_404(api, trio, conversation):
+    alice, _, _ = trio
+    client = api(alice)
+    unknown = client.get("/api/conversations/00000000-0000-4000-8000-000000000000/messages/")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "No Conversation matches the given query."}
+    assert client.get("/api/conversations/not-a-uuid/messages/").status_code == 404
+    assert client.get(url(conversation)).status_code == 200

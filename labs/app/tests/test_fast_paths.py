@@ -23,6 +23,7 @@ from chats.models import Message
 from chats.selectors import conversation_list, message_list
 from chats.serializers import ConversationSerializer, MessageSerializer
 from chats.services import conversation_create, message_create
+from core import auth
 from core.serializers import FastReadMixin
 from listings.models import Listing, Review
 from listings.selectors import listing_list
@@ -143,12 +144,42 @@ def test_no_filterset_without_a_filter_parameter(api, host, monkeypatch):
 def test_lesson2_middlewares_and_drf_load_the_user_once(settings, api, chat):
     alice, conversation = chat
     url = f"/api/conversations/{conversation.pk}/messages/"
+    auth.clear()  # both requests load alice (core/auth.py keeps users for seconds)
     plain = int(api(alice).get(url)["X-DB-Query-Count"])
     at = settings.MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     settings.MIDDLEWARE = [*settings.MIDDLEWARE[:at + 1],
                            *settings.LAB_MIDDLEWARE_CLASSES.values(),
                            *settings.MIDDLEWARE[at + 1:]]
     settings.LAB_ACCESS_HOURS = "00:00-24:00"
+    auth.clear()
     response = api(alice).get(url)
     assert response.status_code == 200 and int(response["X-DB-Query-Count"]) == plain
     assert json.loads(response.content)["count"] == 2
+
+
+def test_a_hit_is_the_stored_answer_with_its_age(api, listing):
+    client = api(None)
+    first = client.get("/api/listings/?age=1")
+    hit = client.get("/api/listings/?age=1")
+    assert hit.content == first.content and hit["X-DB-Query-Count"] == "0"
+    assert hit["Cache-Control"] == first["Cache-Control"] == "max-age=900"
+    assert hit["Expires"] == first["Expires"] and int(hit["Age"]) >= 0
+    assert "Authorization" in hit["Vary"]
+    head = client.head("/api/listings/?age=1")
+    assert head.status_code == 200
+
+
+def test_an_answer_that_sets_a_cookie_is_never_stored(api, listing, monkeypatch):
+    from listings.views import ListingViewSet
+
+    list_ = ListingViewSet.list
+
+    def with_cookie(self, request, *args, **kwargs):
+        response = list_(self, request, *args, **kwargs)
+        response.set_cookie("seen", "yes")
+        return response
+
+    monkeypatch.setattr(ListingViewSet, "list", with_cookie)
+    client = api(None)
+    client.get("/api/listings/?cookie=1")
+    assert int(client.get("/api/listings/?cookie=1")["X-DB-Query-Count"]) > 0

@@ -151,6 +151,11 @@ def patch_parts() -> None:
 
     CLOCK.patch(JWTAuthentication, "get_validated_token", "DRF auth: JWT decode and verify")
     CLOCK.patch(JWTAuthentication, "get_user", "DRF auth: user lookup (ORM)")
+    try:  # core.auth keeps users for seconds (absent from an older tree of the app)
+        from core.auth import JWTAuthentication as CachingJWTAuthentication
+        CLOCK.patch(CachingJWTAuthentication, "get_user", "DRF auth: user lookup (ORM)")
+    except ImportError:
+        pass
     CLOCK.patch(views.APIView, "initial", "DRF: permissions, negotiation, throttles")
     CLOCK.patch(views.APIView, "finalize_response", "DRF: finalize response")
     CLOCK.patch(QuerySet, "_fetch_all", "ORM: build SQL, rows to objects")
@@ -167,6 +172,12 @@ def patch_parts() -> None:
     CLOCK.patch(JsonResponse, "__init__", "JSON rendering")
     CLOCK.patch(DatabaseWrapper, "close_if_health_check_failed",
                 "DB connection health check (SELECT 1)")
+    try:  # core.postgres polls the socket first (absent from an older tree of the app)
+        from core.postgres.base import DatabaseWrapper as PollingWrapper
+        CLOCK.patch(PollingWrapper, "close_if_health_check_failed",
+                    "DB connection health check (SELECT 1)")
+    except ImportError:
+        pass
     for name in ("get", "set", "add", "get_many", "set_many", "incr", "delete"):
         for klass in (type(caches["default"]), BaseCache):
             if name in vars(klass):
