@@ -14,9 +14,11 @@
 - /metrics is correct across workers: every worker writes its metrics to files in
   PROMETHEUS_MULTIPROC_DIR (a fresh directory when unset), which /metrics adds up.
 - The app is loaded once in the master and forked (preload_app): workers start fast and share
-  its memory pages. Nothing opens a connection at import time.
+  its memory pages, frozen out of the garbage collector's scans (gc.freeze). Nothing opens a
+  connection at import time.
 """
 
+import gc
 import json
 import math
 import os
@@ -90,6 +92,14 @@ def when_ready(server) -> None:
              "threads": server.cfg.threads, "keepalive": server.cfg.keepalive,
              "cpu_limit": round(cpu_limit(), 2), "accesslog": server.cfg.accesslog}
     print("gunicorn-config " + json.dumps(shape), flush=True)
+
+
+def pre_fork(server, worker) -> None:
+    # The app loaded in the master (Django, DRF, the URL conf: ~100k objects) is moved out of
+    # the garbage collector's reach before each fork: a worker's full collections then scan
+    # only what it allocated itself (no multi-ms pauses in the tail latency), and they no
+    # longer write to the shared pages (copy-on-write keeps them shared).
+    gc.freeze()
 
 
 def child_exit(server, worker) -> None:
