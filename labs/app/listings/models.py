@@ -19,6 +19,10 @@ class Listing(models.Model):
                                           validators=[MinValueValidator(0)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept from the reviews by services.refresh_ratings (each review saved or deleted): the
+    # public list shows them on every row without aggregating reviews per request.
+    rating_average = models.FloatField(null=True, blank=True, editable=False)
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

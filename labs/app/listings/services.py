@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 
@@ -23,8 +25,21 @@ def listing_create(*, host: User, title: str, location: str, price_per_night: De
 def listing_update(*, listing: Listing, **fields) -> Listing:
     for name, value in fields.items():
         setattr(listing, name, value)
-    listing.save()
+    # Only what was changed: the ratings are written by refresh_ratings, never from a copy
+    # loaded before a review came in.
+    listing.save(update_fields=[*fields, "updated_at"])
     return listing
+
+
+def refresh_ratings(*listing_ids) -> None:
+    """Recount the listings' stored rating average and count from their reviews (all
+    listings when none is named). Called whenever a review is saved or deleted."""
+    reviews = Review.objects.filter(listing=OuterRef("pk")).order_by().values("listing")
+    listings = Listing.objects.filter(pk__in=listing_ids) if listing_ids else Listing.objects
+    listings.update(
+        rating_average=Subquery(reviews.annotate(value=Avg("rating")).values("value")),
+        rating_count=Coalesce(Subquery(reviews.annotate(value=Count("pk")).values("value")), 0),
+    )
 
 
 def booking_total_price(*, listing: Listing, start_date: date, end_date: date) -> Decimal:
@@ -90,6 +105,9 @@ def review_create(*, listing: Listing, author: User, rating: int, comment: str =
         raise ReviewError("Rating must be between 1 and 5.")
     try:
         with transaction.atomic():
+            # The listing's row lock orders concurrent reviews of it: each recount (the
+            # post_save signal) then sees the reviews committed before it.
+            list(Listing.objects.select_for_update().filter(pk=listing.pk).values_list("pk"))
             return Review.objects.create(listing=listing, author=author, rating=rating,
                                          comment=comment)
     except IntegrityError as exc:

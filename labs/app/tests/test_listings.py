@@ -1,3 +1,4 @@
+import os
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -182,3 +183,32 @@ def test_the_benchmarks_naive_baseline_lists_the_same_with_more_queries(settings
     naive = api(None).get("/api/listings/?ordering=price_per_night&naive=1")
     assert naive.json()["results"] == reference.json()["results"]
     assert int(naive["X-DB-Query-Count"]) > int(reference["X-DB-Query-Count"]) + 5
+
+
+def test_the_listed_rating_follows_reviews_however_they_change(api, listing, make_user):
+    from listings.models import Review
+
+    def listed():
+        row = api(None).get("/api/listings/", {"fresh": os.urandom(4).hex()}).json()
+        return row["results"][0]["average_rating"], row["results"][0]["review_count"]
+
+    assert listed() == (None, 0)
+    first, second = make_user("guest"), make_user("guest")
+    url = f"/api/listings/{listing.pk}/reviews/"
+    assert api(first).post(url, {"rating": 5}, format="json").status_code == 201
+    assert api(second).post(url, {"rating": 2}, format="json").status_code == 201
+    assert listed() == (3.5, 2)
+    review = Review.objects.get(author=second)  # as the admin edits and deletes
+    review.rating = 4
+    review.save()
+    assert listed() == (4.5, 2)
+    review.delete()
+    assert listed() == (5.0, 1)
+    # The host edits the listing: the stored rating is not written back from an old copy.
+    stale = api(listing.host).get(f"/api/listings/{listing.pk}/").json()
+    assert stale["review_count"] == 1
+    Review.objects.create(listing=listing, author=second, rating=1)
+    edited = api(listing.host).patch(f"/api/listings/{listing.pk}/", {"title": "Renamed"},
+                                     format="json")
+    assert edited.status_code == 200
+    assert listed() == (3.0, 2)

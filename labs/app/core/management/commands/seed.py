@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts.models import User
 from chats.models import Conversation, Message
 from listings.models import Booking, Listing, Review
+from listings.services import refresh_ratings
 
 DOMAIN = "seed.prodev.dev"
 PASSWORD = "seed-password-123"
@@ -80,7 +81,8 @@ class Command(BaseCommand):
                     reviewed.add((b.listing_id, b.guest_id))
                     reviews.append(Review(listing_id=b.listing_id, author_id=b.guest_id,
                                           rating=rng.randint(1, 5), comment="Seeded review"))
-            Review.objects.bulk_create(reviews)
+            Review.objects.bulk_create(reviews)  # no signals: recount the ratings at once
+            refresh_ratings()
 
         messages = 0
         everyone = hosts + guests
