@@ -22,7 +22,6 @@ implemented here.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -30,13 +29,14 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from platformdirs import user_cache_dir
+
+from infra.filelock import exclusive
 
 Progress = Callable[[str], None]
 
@@ -428,18 +428,6 @@ def _ldflags(extra: tuple[str, ...]) -> str:
     return " ".join(("-s", "-w", *extra))
 
 
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """One builder at a time per cache (parallel test sessions, a user in another shell)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _write_stamp(d: Path, **info: object) -> None:
     tmp = d / (STAMP + ".tmp")
     tmp.write_text(json.dumps(info, indent=2) + "\n")
@@ -637,7 +625,8 @@ def ensure_toolchain(progress: Progress | None = None, *, versions: Versions = V
     dominate); a warm call only checks stamps.
     """
     root = root or cache_root()
-    with _locked(toolchain_dir(root)):
+    # One builder at a time per cache (parallel test sessions, a user in another shell).
+    with exclusive(toolchain_dir(root) / ".lock"):
         steps = plan(versions, root)
         if meter:
             meter.plan(steps)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from infra.cluster import toolchain
-from infra.cluster.kind_images import rootfs_image
+from infra.cluster.kind_images import kit_dir, rootfs_image
+from infra.filelock import exclusive
 from infra.images.wheelhouse import ROOT, fill, wheelhouse
 from labs.image_catalog import BY_ROLE
 
@@ -144,7 +145,10 @@ def offline_images(roles: Iterable[str], registry: str, say: Say,
             raise ImageBuildError(f"{role} has no offline image: {image.why_not_offline}")
         key = (role, registry, str(app_source) if role == "api" and app_source else "")
         if key not in _published:
-            built = build_api(say, app_source) if role == "api" else BUILDERS[role](say)
-            _published[key] = _publish(built, image.offline, registry)
+            # Two `lab up`s at once (two shells, labs brought up side by side) would
+            # debootstrap into the same directory: the second waits, then finds it built.
+            with exclusive(kit_dir() / "offline-images.lock"):
+                built = build_api(say, app_source) if role == "api" else BUILDERS[role](say)
+                _published[key] = _publish(built, image.offline, registry)
         refs[role] = _published[key]
     return refs
