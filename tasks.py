@@ -329,6 +329,9 @@ BENCH_ACTIONS = ("api", "cohort")
                        "authentication, metrics, logging, serialization and SQL",
         "compare": "api: an earlier run's JSON (e.g. bench/results/api-before.json): print "
                    "before/after",
+        "instructions": "api: instead, count instructions per request with callgrind (steady "
+                        "on a busy machine, where requests/s drift)",
+        "against": "api --instructions: another tree of the app to count beside this one",
         "learners": "cohort: cohort sizes, comma-separated (default 25,50,100)",
         "parallel": "cohort: the orchestrator's pool size (default: sized to the machine)",
         "baseline": "cohort: learners of the sequential `pulumi up` baseline, measured once "
@@ -339,7 +342,8 @@ BENCH_ACTIONS = ("api", "cohort")
 )
 @friendly_errors
 def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=None,
-          baseline=10, profile=0, tool="both", api_profile=False, compare=None):
+          baseline=10, profile=0, tool="both", api_profile=False, compare=None,
+          instructions=False, against=None):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:
         raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
@@ -349,6 +353,12 @@ def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=
 
         if api_profile:
             api.profile()
+            return
+        if instructions:
+            from bench import instructions as count
+
+            if code := count.main(["--baseline-dir", str(against)] if against else []):
+                raise Exit(code=code)
             return
         api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration),
                 tool=tool, baseline=Path(compare) if compare else None)
