@@ -3,6 +3,8 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from core.loading import FastLoadMixin
+
 
 class UserManager(BaseUserManager):
     """Users log in with their email address; there is no username."""
@@ -29,7 +31,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
-class User(AbstractUser):
+class User(FastLoadMixin, AbstractUser):
     class Role(models.TextChoices):
         GUEST = "guest", "Guest"
         HOST = "host", "Host"

@@ -3,10 +3,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.loading import FastLoadMixin
+
 from .managers import UnreadMessagesManager
 
 
-class Conversation(models.Model):
+class Conversation(FastLoadMixin, models.Model):
     conversation_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     participants = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -18,7 +20,7 @@ class Conversation(models.Model):
         return f"Conversation {self.conversation_id}"
 
 
-class Message(models.Model):
+class Message(FastLoadMixin, models.Model):
     message_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
                                      related_name="messages")
@@ -42,7 +44,7 @@ class Message(models.Model):
         return f"{self.sender_id}: {self.body[:30]}"
 
 
-class MessageHistory(models.Model):
+class MessageHistory(FastLoadMixin, models.Model):
     """The body a message had before an edit."""
 
     history_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -56,7 +58,7 @@ class MessageHistory(models.Model):
         ordering = ["-edited_at"]
 
 
-class Notification(models.Model):
+class Notification(FastLoadMixin, models.Model):
     notification_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

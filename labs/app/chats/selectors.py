@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.models import User
+from core.pageplan import planned
 
 from .models import Conversation, Message, MessageHistory, Notification
 
@@ -70,6 +71,7 @@ def is_participant(*, conversation: Conversation, user: User) -> bool:
     return conversation.participants.filter(pk=user.pk).exists()
 
 
+@planned  # a function of the conversation: its page query is compiled once (core/pageplan.py)
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
     if settings.LAB_NAIVE_QUERIES:  # benchmark baseline: one query per message for its sender
         return Message.objects.filter(conversation=conversation).order_by("sent_at")

@@ -7,6 +7,9 @@ clause keeps before LIMIT/OFFSET cut the page out, in the same pass, so a pagina
 costs one query (a sixth of a list request's Python time and a round trip were the count's).
 The answer is DRF's, field for field: count, next, previous, results.
 
+A list whose selector is `@pageplan.planned` runs its page query from SQL compiled once
+(core/pageplan.py); any other list is compiled by the ORM on each request.
+
 The separate count stays where one query cannot give it: a page past the end (no row to
 carry the total; it answers 404 as before; an empty first page needs none), a page number
 past any OFFSET, DISTINCT or UNION querysets (a window counts before DISTINCT), `.values()`
@@ -21,8 +24,14 @@ from django.db.models import Count, QuerySet, Window
 from django.db.models.query import ModelIterable
 from rest_framework import pagination
 
+from core import pageplan
+
 TOTAL = "_page_total"  # the annotation carrying the total on each row of the page
 MAX_OFFSET = 2**63 - 1  # OFFSET is a bigint
+
+
+def with_total(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(**{TOTAL: Window(Count("*"))})
 
 
 class WindowCountPaginator(Paginator):
@@ -33,8 +42,9 @@ class WindowCountPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if bottom + self.per_page > MAX_OFFSET:  # Postgres refuses it: count, then 404
             return super().page(number)
-        rows = list(self.object_list.annotate(**{TOTAL: Window(Count("*"))})
-                    [bottom:bottom + self.per_page])
+        rows = pageplan.fetch_page(self.object_list, with_total, bottom, self.per_page)
+        if rows is None:  # not a planned list: the ORM compiles it
+            rows = list(with_total(self.object_list)[bottom:bottom + self.per_page])
         if rows:
             self.__dict__["count"] = getattr(rows[0], TOTAL)  # Paginator.count is cached
         elif bottom == 0:

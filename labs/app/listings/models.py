@@ -7,8 +7,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 
+from core.loading import FastLoadMixin
 
-class Listing(models.Model):
+
+class Listing(FastLoadMixin, models.Model):
     listing_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="listings")
@@ -40,7 +42,7 @@ class DateRange(Func):
     output_field = DateRangeField()
 
 
-class Booking(models.Model):
+class Booking(FastLoadMixin, models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         CANCELED = "canceled", "Canceled"
@@ -77,7 +79,7 @@ class Booking(models.Model):
         return (self.end_date - self.start_date).days
 
 
-class Review(models.Model):
+class Review(FastLoadMixin, models.Model):
     review_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="reviews")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,

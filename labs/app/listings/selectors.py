@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 
 from accounts.models import User
+from core.pageplan import planned
 
 from .models import Booking, Listing, Review
 
@@ -14,6 +15,7 @@ from .models import Booking, Listing, Review
 HOST_COLUMNS = ("host__user_id", "host__first_name")
 
 
+@planned  # its query depends on nothing else: compiled once (core/pageplan.py)
 def listing_list() -> QuerySet[Listing]:
     """Listings, newest first, with their average rating and review count.
 

@@ -2,8 +2,10 @@ import uuid
 
 from django.db import models
 
+from core.loading import FastLoadMixin
 
-class Payment(models.Model):
+
+class Payment(FastLoadMixin, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         COMPLETED = "completed", "Completed"
