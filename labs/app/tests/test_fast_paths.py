@@ -24,7 +24,7 @@ from chats.selectors import conversation_list, message_list
 from chats.serializers import ConversationSerializer, MessageSerializer
 from chats.services import conversation_create, message_create
 from core import auth
-from core.serializers import FastReadMixin
+from core.serializers import FastListSerializer, FastReadMixin
 from listings.models import Listing, Review
 from listings.selectors import listing_list
 from listings.serializers import ListingSerializer, ReviewSerializer
@@ -34,12 +34,13 @@ pytestmark = pytest.mark.django_db
 
 def drf_output(serializer_class, instance, *, many=False):
     """What DRF itself gives: the mixin's to_representation taken out, nested ones too."""
-    original = FastReadMixin.to_representation
+    original = FastReadMixin.to_representation, FastListSerializer.to_representation
     FastReadMixin.to_representation = serializers.Serializer.to_representation
+    FastListSerializer.to_representation = serializers.ListSerializer.to_representation
     try:
         return serializer_class(instance, many=many).data
     finally:
-        FastReadMixin.to_representation = original
+        FastReadMixin.to_representation, FastListSerializer.to_representation = original
 
 
 def assert_same(serializer_class, instance, *, many=False):
