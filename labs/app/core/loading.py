@@ -36,7 +36,8 @@ class FastLoadMixin:
     @classmethod
     def from_db(cls, db: str, field_names, values, *, fetch_mode=None) -> Self:
         names = cls._loaded_names(field_names, len(values))
-        if names is None or pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+        if names is None or ((pre_init.receivers or post_init.receivers)  # usually none
+                             and (pre_init.has_listeners(cls) or post_init.has_listeners(cls))):
             return super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         new = cls.__new__(cls)
         state = ModelState()
