@@ -332,6 +332,7 @@ BENCH_ACTIONS = ("api", "cohort")
         "instructions": "api: instead, count instructions per request with callgrind (steady "
                         "on a busy machine, where requests/s drift)",
         "against": "api --instructions: another tree of the app to count beside this one",
+        "repeat": "api: wrk rounds over the endpoints; each row is the median run (default 1)",
         "learners": "cohort: cohort sizes, comma-separated (default 25,50,100)",
         "parallel": "cohort: the orchestrator's pool size (default: sized to the machine)",
         "baseline": "cohort: learners of the sequential `pulumi up` baseline, measured once "
@@ -343,7 +344,7 @@ BENCH_ACTIONS = ("api", "cohort")
 @friendly_errors
 def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=None,
           baseline=10, profile=0, tool="both", api_profile=False, compare=None,
-          instructions=False, against=None):
+          instructions=False, against=None, repeat=1):
     """Benchmarks that print figures and write JSON + PNG under bench/results/ (not tests)."""
     if action not in BENCH_ACTIONS:
         raise Exit(f"error: unknown action {action!r}; use one of {', '.join(BENCH_ACTIONS)}",
@@ -360,8 +361,10 @@ def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=
             if code := count.main(["--baseline-dir", str(against)] if against else []):
                 raise Exit(code=code)
             return
+        if not 1 <= int(repeat) <= 9:
+            raise Exit("error: --repeat must be 1..9", code=2)
         api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration),
-                tool=tool, baseline=Path(compare) if compare else None)
+                tool=tool, baseline=Path(compare) if compare else None, repeat=int(repeat))
         return
     if int(profile):
         from bench.cohort_profile import profile as run_profile

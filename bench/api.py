@@ -2,6 +2,7 @@
 
     python -m bench.api                       # wrk per endpoint, then Locust's browse journey
     python -m bench.api --tool wrk --duration 15 --compare bench/results/api-before.json
+    python -m bench.api --repeat 3             # every wrk row the median of 3 rounds
     python -m bench.api --profile             # where a request's time goes, per layer
 
 Starts a throwaway Postgres on loopback, migrates and seeds it with the app's `seed` command,
@@ -201,11 +202,14 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
         save_as: str = "api", tool: str = "both", seed: SeedSize = SEED,
         workers: int | None = None, threads: int | None = None, connections: int = 16,
         wrk_threads: int = 2, keep_raw: Path | None = None, baseline: Path | None = None,
-        app_dir: Path = APP_DIR, console: Console | None = None) -> dict:
+        app_dir: Path = APP_DIR, repeat: int = 1, console: Console | None = None) -> dict:
     """Run the benchmark; returns (and writes) the results document.
 
     `app_dir`: another tree of the app to serve (e.g. an earlier commit's, exported with
     `git archive`), run with this app's virtualenv: a before/after on the same machine.
+    `repeat`: wrk goes through every endpoint that many times, round after round, and each
+    row is the run with the median requests/s (all runs' figures kept under `runs`): on a
+    shared machine one slow minute then moves no figure.
     """
     console = console or Console(width=None if sys.stdout.isatty() else 140)
     why = app_available(rabbitmq=False)
@@ -235,16 +239,21 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
                 wrk.run(app.url, targets_[-1], duration=3, connections=connections,
                         threads=wrk_threads)
                 if tool in ("both", "wrk"):
-                    doc["wrk"][variant] = {}
-                    for target in targets_:
-                        result = wrk.run(app.url, target, duration=duration,
-                                         connections=connections, threads=wrk_threads,
-                                         roots=roots)
-                        doc["wrk"][variant][target.name] = result.as_dict()
-                        console.print(f"[bold]{variant}[/] wrk {escape(target.name)}: "
-                                      f"{result.rps:,.0f} req/s, p99 {result.p99_ms} ms "
-                                      f"(load {result.load_1m}, other processes "
-                                      f"{result.other_cores} cores)")
+                    runs: dict[str, list[dict]] = {t.name: [] for t in targets_}
+                    for round_ in range(1, repeat + 1):
+                        for target in targets_:
+                            result = wrk.run(app.url, target, duration=duration,
+                                             connections=connections, threads=wrk_threads,
+                                             roots=roots)
+                            runs[target.name].append(result.as_dict())
+                            console.print(
+                                f"[bold]{variant}[/] wrk {escape(target.name)}"
+                                f"{f' (round {round_}/{repeat})' if repeat > 1 else ''}: "
+                                f"{result.rps:,.0f} req/s, p99 {result.p99_ms} ms "
+                                f"(load {result.load_1m}, other processes "
+                                f"{result.other_cores} cores)")
+                    doc["wrk"][variant] = {name: median_run(found)
+                                           for name, found in runs.items()}
                 if tool in ("both", "locust"):
                     doc["locust"][variant] = {}
                     for level in levels:
@@ -262,7 +271,7 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
     if scratch is not None:  # the tokens and Locust's reports, unless --keep-raw
         scratch.cleanup()
     doc = {
-        "command": command_line(levels, duration, tool, workers, threads),
+        "command": command_line(levels, duration, tool, workers, threads, repeat),
         "app_dir": str(app_dir),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -286,9 +295,21 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
     return doc
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median requests/s (the lower middle of an even count), with every
+    run's requests/s and p99 beside it."""
+    ranked = sorted(runs, key=lambda run: run["rps"])
+    chosen = dict(ranked[(len(ranked) - 1) // 2])
+    if len(runs) > 1:
+        chosen["runs"] = [{"rps": run["rps"], "p99_ms": run["p99_ms"]} for run in runs]
+    return chosen
+
+
 def command_line(levels: Sequence[int], duration: int, tool: str, workers: int | None,
-                 threads: int | None) -> str:
+                 threads: int | None, repeat: int = 1) -> str:
     parts = ["python -m bench.api", f"--tool {tool}", f"--duration {duration}"]
+    if repeat > 1:
+        parts.append(f"--repeat {repeat}")
     if tool != "wrk":
         parts.append("--levels " + ",".join(map(str, levels)))
     if workers:
@@ -495,6 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,16", help="Locust: comma-separated users (1,16)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per run (15)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="wrk: rounds over the endpoints; each row is the median run (1)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config)")
     parser.add_argument("--threads", type=int, help="gunicorn threads (default: its config)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
@@ -515,9 +538,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("levels must be 1..200 users and duration 1..600 s")
     if not 1 <= args.connections <= 256:
         parser.error("connections must be 1..256")
+    if not 1 <= args.repeat <= 9:
+        parser.error("repeat must be 1..9")
     run(levels, args.duration, out_dir=args.out, save_as=args.save_as, tool=args.tool,
         workers=args.workers, threads=args.threads, connections=args.connections,
-        keep_raw=args.keep_raw, baseline=args.compare, app_dir=args.app_dir)
+        keep_raw=args.keep_raw, baseline=args.compare, app_dir=args.app_dir,
+        repeat=args.repeat)
     return 0
 
 

@@ -168,6 +168,19 @@ def patch_parts() -> None:
         pass
     else:
         CLOCK.patch(FastReadMixin, "to_representation", "serialization")
+        for owner, name in (("FastReadMixin", "represent"),
+                            ("FastListSerializer", "to_representation")):
+            try:  # one zone lookup per list (absent from an older tree of the app)
+                from core import serializers as fast
+                CLOCK.patch(getattr(fast, owner), name, "serialization")
+            except AttributeError:
+                pass
+    try:  # a planned list's page from its stored SQL (absent from an older tree of the app)
+        from core import pageplan
+    except ImportError:
+        pass
+    else:
+        CLOCK.patch(pageplan, "fetch_page", "ORM: build SQL, rows to objects")
     CLOCK.patch(renderers.JSONRenderer, "render", "JSON rendering")
     CLOCK.patch(JsonResponse, "__init__", "JSON rendering")
     CLOCK.patch(DatabaseWrapper, "close_if_health_check_failed",
