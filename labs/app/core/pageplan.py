@@ -21,7 +21,7 @@ import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.core.signals import setting_changed
 from django.db import connections
@@ -33,9 +33,10 @@ from django.dispatch import receiver
 KEY = "_page_plan_key"  # on a selector's QuerySet: what its query is a function of
 PLANS = "page_plans"  # on a connection (one per thread): key -> (PagePlan, compiler)
 PLANS_PER_CONNECTION = 256
+P = ParamSpec("P")  # not PEP 695 syntax: the lesson checks parse the app with Python 3.11
 
 
-def planned[**P](selector: Callable[P, QuerySet]) -> Callable[P, QuerySet]:
+def planned(selector: Callable[P, QuerySet]) -> Callable[P, QuerySet]:  # noqa: UP047
     """Mark a selector whose query depends on its keyword arguments only."""
     name = f"{selector.__module__}.{selector.__qualname__}"
 
