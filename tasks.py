@@ -361,8 +361,8 @@ def bench(c, action, levels="1,16", duration=15, learners="25,50,100", parallel=
             if code := count.main(["--baseline-dir", str(against)] if against else []):
                 raise Exit(code=code)
             return
-        if not 1 <= int(repeat) <= 9:
-            raise Exit("error: --repeat must be 1..9", code=2)
+        if why := api.repeat_problem(int(repeat)):
+            raise Exit(f"error: --{why}", code=2)
         api.run(levels=tuple(int(x) for x in str(levels).split(",")), duration=int(duration),
                 tool=tool, baseline=Path(compare) if compare else None, repeat=int(repeat))
         return

@@ -295,6 +295,14 @@ def run(levels: Sequence[int] = (1, 16), duration: int = 15, *, out_dir: Path = 
     return doc
 
 
+MAX_REPEAT = 9
+
+
+def repeat_problem(repeat: int) -> str | None:
+    """Why `repeat` wrk rounds cannot run, or None (the CLI and the invoke task ask this)."""
+    return None if 1 <= repeat <= MAX_REPEAT else f"repeat must be 1..{MAX_REPEAT}"
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median requests/s (the lower middle of an even count), with every
     run's requests/s and p99 beside it."""
@@ -538,8 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("levels must be 1..200 users and duration 1..600 s")
     if not 1 <= args.connections <= 256:
         parser.error("connections must be 1..256")
-    if not 1 <= args.repeat <= 9:
-        parser.error("repeat must be 1..9")
+    if why := repeat_problem(args.repeat):
+        parser.error(why)
     run(levels, args.duration, out_dir=args.out, save_as=args.save_as, tool=args.tool,
         workers=args.workers, threads=args.threads, connections=args.connections,
         keep_raw=args.keep_raw, baseline=args.compare, app_dir=args.app_dir,
