@@ -31,7 +31,7 @@ from django.db.models.query import ModelIterable, RelatedPopulator, get_related_
 from django.dispatch import receiver
 
 KEY = "_page_plan_key"  # on a selector's QuerySet: what its query is a function of
-PLANS = "page_plans"  # on a connection (one per thread): key -> (PagePlan, compiler)
+PLANS = "page_plans"  # on a connection (one per thread): key -> PagePlan
 PLANS_PER_CONNECTION = 256
 P = ParamSpec("P")  # not PEP 695 syntax: the lesson checks parse the app with Python 3.11
 
@@ -83,15 +83,15 @@ class PagePlan:
     init_list: tuple[str, ...]
     related: tuple[RelatedPopulator, ...]
     annotations: tuple[tuple[str, int], ...]
-    converters: dict
+    convert: Callable[[list], Any] | None  # the compiler's converters over the rows, if any
 
-    def fetch(self, db: str, compiler, offset: int, limit: int) -> list[Model]:
+    def fetch(self, db: str, offset: int, limit: int) -> list[Model]:
         connection = connections[db]
         with connection.cursor() as cursor:  # counted by the query-count header as usual
             cursor.execute(self.sql, (*self.params, limit, offset))
             rows = cursor.fetchall()
-        if self.converters:
-            rows = list(compiler.apply_converters(rows, self.converters))
+        if self.convert is not None:
+            rows = list(self.convert(rows))
         from_db = functools.partial(self.model.from_db, fetch_mode=FETCH_ONE)
         objects = []
         for row in rows:
@@ -127,21 +127,20 @@ def fetch_page(queryset: QuerySet, prepare: Callable[[QuerySet], QuerySet],
     connection = connections[db]
     plans: OrderedDict = connection.__dict__.setdefault(PLANS, OrderedDict())
     key = (getattr(queryset, KEY), prepare)
-    entry = plans.get(key)
-    if entry is None:
-        entry = _compile(prepare(queryset), db)
-        if entry is None:
+    plan = plans.get(key)
+    if plan is None:
+        plan = _compile(prepare(queryset), db)
+        if plan is None:
             return None
-        plans[key] = entry
+        plans[key] = plan
         if len(plans) > PLANS_PER_CONNECTION:
             plans.popitem(last=False)
     else:
         plans.move_to_end(key)
-    plan, compiler = entry
-    return plan.fetch(db, compiler, offset, limit)
+    return plan.fetch(db, offset, limit)
 
 
-def _compile(queryset: QuerySet, db: str) -> tuple[PagePlan, Any] | None:
+def _compile(queryset: QuerySet, db: str) -> PagePlan | None:
     compiler = queryset.query.get_compiler(using=db)
     sql, params = compiler.as_sql()  # also fills select, klass_info, annotation_col_map
     select = compiler.select
@@ -151,7 +150,8 @@ def _compile(queryset: QuerySet, db: str) -> tuple[PagePlan, Any] | None:
     klass_info = compiler.klass_info
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
-    plan = PagePlan(
+    converters = compiler.get_converters([s[0] for s in select[:compiler.col_count]])
+    return PagePlan(
         sql=f"{sql} LIMIT %s OFFSET %s",
         params=tuple(params),
         model=klass_info["model"],
@@ -160,6 +160,6 @@ def _compile(queryset: QuerySet, db: str) -> tuple[PagePlan, Any] | None:
         init_list=tuple(s[0].target.attname for s in select[start:end]),
         related=tuple(get_related_populators(klass_info, select, db, FETCH_ONE)),
         annotations=tuple(compiler.annotation_col_map.items()),
-        converters=compiler.get_converters([s[0] for s in select[:compiler.col_count]]),
+        convert=(functools.partial(compiler.apply_converters, converters=converters)
+                 if converters else None),
     )
-    return plan, compiler
