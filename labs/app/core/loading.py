@@ -16,7 +16,8 @@ connected later is honoured). Otherwise, Django's own `from_db`.
 
 from __future__ import annotations
 
-from typing import Any, Self
+import inspect
+from typing import Self
 
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -75,11 +76,7 @@ class FastLoadMixin:
         if cls.__init__ is not Model.__init__:
             return False
         for field in cls._meta.concrete_fields:
-            descriptor: Any = None
-            for klass in cls.__mro__:
-                if field.attname in klass.__dict__:
-                    descriptor = klass.__dict__[field.attname]
-                    break
+            descriptor = inspect.getattr_static(cls, field.attname, None)
             if type(descriptor) not in PLAIN_DESCRIPTORS:
                 return False
         return True

@@ -168,13 +168,12 @@ def patch_parts() -> None:
         pass
     else:
         CLOCK.patch(FastReadMixin, "to_representation", "serialization")
-        for owner, name in (("FastReadMixin", "represent"),
-                            ("FastListSerializer", "to_representation")):
-            try:  # one zone lookup per list (absent from an older tree of the app)
-                from core import serializers as fast
-                CLOCK.patch(getattr(fast, owner), name, "serialization")
-            except AttributeError:
-                pass
+        from core import serializers as fast
+
+        # One zone lookup per list (absent from an older tree of the app).
+        if hasattr(FastReadMixin, "represent"):
+            CLOCK.patch(FastReadMixin, "represent", "serialization")
+            CLOCK.patch(fast.FastListSerializer, "to_representation", "serialization")
     try:  # a planned list's page from its stored SQL (absent from an older tree of the app)
         from core import pageplan
     except ImportError:
