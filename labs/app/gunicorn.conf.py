@@ -7,6 +7,9 @@
   container's limit (cgroup cpu.max, i.e. the Pod's `limits.cpu`; else the CPUs it may run
   on), at least 2, with 2 threads each; more threads per process queue requests behind the
   GIL (its 5 ms switch interval shows in p99). WEB_CONCURRENCY overrides the workers.
+- Connections are spread evenly: a worker accepts a new one only while no other holds fewer
+  (config/balanced_worker.py). Left to the kernel, the worker already running takes most of a
+  burst of new keep-alive connections and keeps them, and p99 becomes a lottery.
 - Keep-alive 75 s: longer than the ingress's idle timeout for upstream connections, so the
   proxy, not gunicorn, closes an idle one and never reuses a connection gunicorn just closed.
 - No access log line per request from gunicorn: the app writes a structured, sampled access
@@ -63,7 +66,7 @@ def _metrics_dir() -> tuple[str, bool]:
 
 
 bind = "0.0.0.0:8000"
-worker_class = "gthread"
+worker_class = "config.balanced_worker.BalancedThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY") or worker_count(cpu_limit()))
 threads = THREADS_PER_WORKER
 keepalive = 75
@@ -103,6 +106,9 @@ def pre_fork(server, worker) -> None:
 
 
 def child_exit(server, worker) -> None:
+    from config.balanced_worker import release
+
+    release(worker)  # its connections are gone: it no longer counts in the balance
     # Imported here, never above: prometheus_client must first see PROMETHEUS_MULTIPROC_DIR.
     from prometheus_client import multiprocess
 

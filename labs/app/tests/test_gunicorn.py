@@ -37,7 +37,7 @@ def load_conf(monkeypatch, tmp_path):
 def test_workers_follow_the_cpu_limit(monkeypatch, tmp_path, cpus, workers):
     conf = load_conf(monkeypatch, tmp_path)
     assert conf.worker_count(cpus) == workers
-    assert conf.worker_class == "gthread" and conf.threads == 2
+    assert conf.worker_class == "config.balanced_worker.BalancedThreadWorker" and conf.threads == 2
     assert conf.keepalive > 60 and conf.accesslog is None
 
 
@@ -97,7 +97,7 @@ def _get(port: int, path: str, conn: http.client.HTTPConnection | None = None):
 def test_keep_alive_and_what_it_says_at_start(server):
     port, log = server
     shape = json.loads(re.search(r"gunicorn-config (\{.*\})", log.read_text())[1])
-    assert shape["worker_class"] == "gthread" and shape["workers"] == 2
+    assert shape["worker_class"].endswith("BalancedThreadWorker") and shape["workers"] == 2
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     first, body = _get(port, "/healthz", conn)
     sock = conn.sock
