@@ -13,13 +13,15 @@ only while no live worker holds fewer. Whoever holds the fewest always listens, 
 connection never waits for a busy worker; a worker that stopped listening looks again every
 ACCEPT_RECHECK_S. The master gives each worker its row before the fork and frees it when
 the worker exits (gunicorn.conf.py's child_exit calls release), so a dead worker's count
-never holds the others back. A worker holding two more than the fewest ends a connection
-after its next response, so an imbalance that forms later heals too.
+never holds the others back; a stopping worker steps out of the count at once, so its
+draining connections do not either. A worker holding two more than the fewest ends a
+connection after its next response, so an imbalance that forms later heals too.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from multiprocessing.sharedctypes import RawArray, RawValue
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -27,7 +29,8 @@ from gunicorn.workers.gthread import ThreadWorker
 MAX_WORKERS = 256
 ACCEPT_RECHECK_S = 0.02
 
-# Row i: the pid of the worker in it (0 free, -1 forked but not yet running), its connections.
+# Row i: the pid of the worker in it (0 free; -1 takes no connections: forked but not yet
+# running, or stopping), and how many connections it holds.
 _pids = RawArray("q", MAX_WORKERS)
 _conns = RawArray("q", MAX_WORKERS)
 _rows_used = RawValue("q", 0)
@@ -119,7 +122,7 @@ class BalancedThreadWorker(ThreadWorker):
     def set_accept_enabled(self, enabled: bool) -> None:
         super().set_accept_enabled(enabled and self.holds_fewest())
 
-    def accept(self, listener) -> None:
+    def accept(self, listener: socket.socket) -> None:
         # Asked again at the moment of accepting: every listening worker is woken by a new
         # connection, and since it last looked another may have come up or let go of some.
         if self.holds_fewest():
@@ -131,6 +134,8 @@ class BalancedThreadWorker(ThreadWorker):
         # Once per turn of gthread's loop: the others' counts may have changed meanwhile.
         if self.alive:
             self.set_accept_enabled(self._held < self.worker_connections)
+        elif self.row is not None:  # stopping (SIGTERM, max_requests): it takes no more
+            _pids[self.row] = -1
         if not self._accepting:
             timeout = min(timeout, ACCEPT_RECHECK_S)
         super().wait_for_and_dispatch_events(timeout)

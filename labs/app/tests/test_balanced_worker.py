@@ -23,7 +23,11 @@ CONF = APP_DIR / "gunicorn.conf.py"
 PID_APP = '''
 import os
 
+import time
+
 def app(environ, start_response):
+    if environ["PATH_INFO"] == "/slow":
+        time.sleep(6)
     body = str(os.getpid()).encode()
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(len(body)))])
@@ -164,3 +168,22 @@ def test_a_worker_holding_two_more_hands_a_connection_over(server):
     assert holder(replacement) == left  # the reconnecting client lands on the one holding fewest
     assert holder(by_worker[right][1]) == right  # 1 and 1: nobody lets go any more
     assert holder(replacement) == left
+
+
+def test_a_stopping_worker_holds_nobody_back(server):
+    srv = server(2)
+    by_worker = collections.defaultdict(list)
+    for sock in srv.connect(4):
+        by_worker[holder(sock)].append(sock)
+    stopping, staying = by_worker
+    busy, idle = by_worker[stopping]
+    busy.sendall(b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")  # answered in 6 s
+    time.sleep(0.5)
+    os.kill(stopping, signal.SIGTERM)
+    # Within gthread's 2 s linger it closes its idle connection; it drains the busy one.
+    assert idle.recv(1) == b""
+    # It now holds 1 and `staying` 2; still, a new client is served at once (by `staying`),
+    # not after the stopping worker's last request.
+    started = time.monotonic()
+    assert holder(srv.connect(1)[0]) == staying
+    assert time.monotonic() - started < 3
