@@ -36,20 +36,11 @@ _conns = RawArray("q", MAX_WORKERS)
 _rows_used = RawValue("q", 0)
 
 
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _claim_row() -> int | None:
     """In the master: a free row for the worker about to be forked (None if all are taken)."""
     for row in range(_rows_used.value):
-        if _pids[row] > 0 and not _exists(_pids[row]):  # died without child_exit
+        # Died without child_exit (a config without the hook); the arbiter reaped it already.
+        if _pids[row] > 0 and not os.path.exists(f"/proc/{_pids[row]}"):
             _pids[row] = 0
     for row in range(MAX_WORKERS):
         if _pids[row] == 0:

@@ -47,14 +47,14 @@ def _workers(master: int) -> set[int]:
 
 
 class Server:
-    def __init__(self, tmp: Path, workers: int) -> None:
+    def __init__(self, tmp: Path, workers: int, conf: Path = CONF) -> None:
         (tmp / "pid_app.py").write_text(PID_APP)
         self.port = _free_port()
         self.log = tmp / "gunicorn.log"
         env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "pid_app:app", "-c", str(CONF),
+                [sys.executable, "-m", "gunicorn", "pid_app:app", "-c", str(conf),
                  "--pythonpath", f"{tmp},{APP_DIR}", "--bind", f"127.0.0.1:{self.port}",
                  "--workers", str(workers)],
                 cwd=APP_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -106,8 +106,8 @@ def holder(sock: socket.socket) -> int:
 def server(tmp_path) -> Iterator[Server]:
     started: list[Server] = []
 
-    def start(workers: int) -> Server:
-        started.append(Server(tmp_path, workers))
+    def start(workers: int, conf: Path = CONF) -> Server:
+        started.append(Server(tmp_path, workers, conf))
         return started[-1]
 
     yield start
@@ -187,3 +187,21 @@ def test_a_stopping_worker_holds_nobody_back(server):
     started = time.monotonic()
     assert holder(srv.connect(1)[0]) == staying
     assert time.monotonic() - started < 3
+
+
+def test_without_the_child_exit_hook_a_dead_workers_count_is_swept(server, tmp_path):
+    # A config that names the worker class but does not free rows in child_exit.
+    bare = tmp_path / "bare.conf.py"
+    bare.write_text('worker_class = "config.balanced_worker.BalancedThreadWorker"\n'
+                    "def when_ready(server):\n    print('gunicorn-config', flush=True)\n")
+    srv = server(2, bare)
+    by_worker = {holder(sock): sock for sock in srv.connect(2)}
+    (dying, its_sock), (staying, _) = by_worker.items()
+    its_sock.close()  # it dies holding 0, fewer than anyone left
+    time.sleep(0.5)
+    os.kill(dying, signal.SIGKILL)
+    srv.wait_for_workers(1, besides={dying, staying})
+    # Were its 0 still counted, nobody holding 1 would ever accept again.
+    started = time.monotonic()
+    assert len({holder(sock) for sock in srv.connect(3)}) == 2
+    assert time.monotonic() - started < 1  # ~0.02 s; 2 s when the dead row stayed
